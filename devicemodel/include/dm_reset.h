@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Copyright (c) 2026 The wdt-dm authors */
+/*
+ * The reboot API (wdt-dm extension; ACRN has no such header).  A device never
+ * resets anything itself: on expiry it calls dm_watchdog_expired() with its
+ * configured action.  That emits a WATCHDOG event and *requests* the action;
+ * the front end carries it out later, off the device's stack.  A VM reset
+ * runs every registered reset hook.  Self-contained on purpose: it is
+ * included by plugins compiled against ACRN's headers.
+ */
+#ifndef _DM_RESET_H_
+#define _DM_RESET_H_
+
+struct vmctx;
+
+enum dm_wdt_action {
+	DM_WDT_ACTION_RESET,
+	DM_WDT_ACTION_POWEROFF,
+	DM_WDT_ACTION_PAUSE,
+	DM_WDT_ACTION_DEBUG,
+	DM_WDT_ACTION_NONE,
+};
+
+/* "reset|poweroff|pause|debug|none" -> action.  0 or -EINVAL. */
+int dm_wdt_action_parse(const char *s, enum dm_wdt_action *out);
+const char *dm_wdt_action_name(enum dm_wdt_action a);
+
+/*
+ * device: "wdt-i6300esb" / "vcpu-stall"; id: "0:5.0" or the vCPU index;
+ * stage: what expired.  Safe from a timer callback with a device lock held:
+ * it only emits the event and queues the request.
+ */
+void dm_watchdog_expired(struct vmctx *ctx, enum dm_wdt_action action, const char *device,
+			 const char *id, const char *stage);
+
+/* Hooks run on every VM reset, in registration order.  0 or -ENOSPC/-EINVAL. */
+int dm_reset_hook_register(struct vmctx *ctx, void (*hook)(void *arg), void *arg);
+void dm_reset_hook_unregister(struct vmctx *ctx, void (*hook)(void *arg), void *arg);
+
+#endif /* _DM_RESET_H_ */

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Copyright (c) 2026 The wdt-dm authors */
+/*
+ * Front ends play the hypervisor's role: they are where guest accesses come
+ * from (qtest script, QEMU proxy, simulated vCPUs) and where requested
+ * actions are carried out.  Each registers through a linker set, so main
+ * knows none of them by name at link time and core/ never includes hv/.
+ */
+#ifndef _FRONTEND_H_
+#define _FRONTEND_H_
+
+#include <stdbool.h>
+
+#include "linker_set.h"
+#include "vm_clock.h"
+
+struct vmctx;
+
+struct dm_options {
+	const char *uuid;     /* -U/--uuid, NULL: generate */
+	const char *events;   /* --events FILE|- */
+	const char *qtest;    /* --qtest stdio|unix:PATH */
+	const char *sim;      /* --sim <scenario> */
+	char **qemu_argv;     /* after "--" */
+	int qemu_argc;
+	const char *stall_opts; /* --vcpu-stall <opts>, NULL: no device */
+	int verbose;
+};
+
+struct dm_frontend {
+	const char *name;
+	enum vm_clock_mode clock;
+	bool preassign_bars;           /* false: firmware programs BARs (QEMU) */
+	const char *stall_clock;       /* default vcpu-stall clock= for this front end */
+	/* Whether this front end was selected by the options. */
+	bool (*selected)(const struct dm_options *o);
+	/* Before devices are created: validate options, set ctx->vcpu_num.  0 or -errno
+	 * (-EINVAL: a usage error, already printed as one line). */
+	int (*prepare)(struct vmctx *ctx, const struct dm_options *o);
+	/* Runs the VM; returns the process exit status. */
+	int (*run)(struct vmctx *ctx, const struct dm_options *o);
+};
+
+#define DEFINE_FRONTEND(x) DATA_SET(dm_frontend_set, x)
+
+/* The front end chosen for this run (NULL before main picks one). */
+const struct dm_frontend *dm_current_frontend(void);
+
+#endif /* _FRONTEND_H_ */

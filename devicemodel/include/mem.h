@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Copyright (c) 2026 The wdt-dm authors */
+/*
+ * Guest-physical MMIO range registry (ACRN names).  Ranges are kept sorted and
+ * looked up by binary search behind a one-entry cache; overlapping and
+ * zero-length registrations are refused.  mem_access() validates the access
+ * (size in {1,2,4,8}, fully inside one range) before a handler sees it.
+ */
+#ifndef _MEM_H_
+#define _MEM_H_
+
+#include <stdint.h>
+
+struct vmctx;
+
+typedef int (*mem_func_t)(struct vmctx *ctx, int vcpu, int dir, uint64_t addr, int size,
+			  uint64_t *val, void *arg1, long arg2);
+
+struct mem_range {
+	const char *name;
+	int flags;
+	mem_func_t handler;
+	void *arg1;
+	long arg2;
+	uint64_t base;
+	uint64_t size;
+};
+
+#define MEM_F_READ 0x1
+#define MEM_F_WRITE 0x2
+#define MEM_F_RW (MEM_F_READ | MEM_F_WRITE)
+
+/* 0, -EINVAL (zero length, wraps, no handler), -EEXIST (overlap), -ENOMEM */
+int register_mem(struct mem_range *memp);
+/* Removes the range with memp->base; 0 or -ENOENT. */
+int unregister_mem(struct mem_range *memp);
+void init_mem(void);
+void deinit_mem(void);
+
+/*
+ * dir is MEM_F_READ or MEM_F_WRITE.  Returns 0 when a handler took it,
+ * -ESRCH when nothing claims addr (a read then yields all-ones), -EINVAL for
+ * a bad size or an access straddling a range end (logged, read all-ones).
+ */
+int mem_access(struct vmctx *ctx, int vcpu, int dir, uint64_t addr, int size, uint64_t *val);
+
+#endif /* _MEM_H_ */

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Copyright (c) 2026 The wdt-dm authors */
+/*
+ * The VM as the core sees it: identity (UUID), vCPU threads (for guest-time
+ * sources), the front end's hooks (interrupt delivery), reset hooks and the
+ * queue of actions requested through the reboot API (dm_reset.h).  One VM per
+ * process.  Devices never look inside; front ends and core/ do.
+ */
+#ifndef _VMCTX_H_
+#define _VMCTX_H_
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "dm_reset.h"
+
+#define VM_MAX_VCPUS 256
+#define VM_MAX_RESET_HOOKS 64
+#define VM_ACTION_QUEUE 16
+#define VM_REQ_STR 32
+
+struct pci_vdev;
+
+/* A requested action, as queued by dm_watchdog_expired(). */
+struct vm_action_req {
+	enum dm_wdt_action action;
+	char device[VM_REQ_STR];
+	char id[VM_REQ_STR];
+	uint64_t vm_ns; /* VM time of the request */
+};
+
+/* Front-end hooks; any may be NULL. */
+struct vm_fe_ops {
+	/* INTx level change of a PCI device (1 asserted, 0 deasserted). */
+	void (*intx)(struct vmctx *ctx, struct pci_vdev *dev, int level);
+	/* The vCPU stall detector's interrupt for vcpu. */
+	void (*stall_irq)(struct vmctx *ctx, int vcpu);
+	/* Called (any thread) after an action was queued: wake the front end. */
+	void (*action_pending)(struct vmctx *ctx);
+};
+
+struct vm_reset_hook {
+	void (*fn)(void *arg);
+	void *arg;
+};
+
+struct vmctx {
+	char uuid[37];
+	int vcpu_num;
+	/* host thread of each vCPU, for guest-time sources (0: unknown) */
+	pid_t vcpu_pid;
+	pid_t vcpu_tid[VM_MAX_VCPUS];
+	const struct vm_fe_ops *fe;
+	void *fe_data;
+
+	/* private to core/reset.c */
+	pthread_mutex_t lock;
+	struct vm_reset_hook hooks[VM_MAX_RESET_HOOKS];
+	int nhooks;
+	struct vm_action_req queue[VM_ACTION_QUEUE];
+	int qhead, qlen;
+	unsigned long dropped_requests;
+	unsigned long resets;
+};
+
+/* uuid: NULL to generate one; else parsed with libuuid.  0 or -EINVAL. */
+int vm_create(struct vmctx *ctx, const char *uuid, int vcpus);
+void vm_destroy(struct vmctx *ctx);
+
+/* Pop the oldest requested action; false when none. */
+bool vm_action_take(struct vmctx *ctx, struct vm_action_req *out);
+/* Run every reset hook, then emit RESET {"guest": false, "reason": reason}. */
+void vm_reset(struct vmctx *ctx, const char *reason);
+
+#endif /* _VMCTX_H_ */
