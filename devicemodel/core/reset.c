@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Copyright (c) 2026 The wdt-dm authors */
+/*
+ * The reboot API (DESIGN.md §6, SPEC.md §1.5/§2.2/§3) and the VM object.
+ * Devices call dm_watchdog_expired() from their timer callbacks, usually with
+ * their own lock held, so it does the least possible: emit WATCHDOG and queue
+ * the request.  The front end takes requests with vm_action_take() and carries
+ * them out on its own stack (qtest: right after the callback returns; QEMU:
+ * over QMP).  vm_reset() runs every device's reset hook, then emits RESET.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <uuid/uuid.h>
+
+#include "dm_event.h"
+#include "log.h"
+#include "vm_clock.h"
+#include "vmctx.h"
+
+static const char *const action_names[] = {
+	[DM_WDT_ACTION_RESET] = "reset", [DM_WDT_ACTION_POWEROFF] = "poweroff",
+	[DM_WDT_ACTION_PAUSE] = "pause", [DM_WDT_ACTION_DEBUG] = "debug",
+	[DM_WDT_ACTION_NONE] = "none",
+};
+
+int dm_wdt_action_parse(const char *s, enum dm_wdt_action *out)
+{
+	for (size_t i = 0; s && i < sizeof(action_names) / sizeof(action_names[0]); i++) {
+		if (strcmp(s, action_names[i]) == 0) {
+			*out = (enum dm_wdt_action)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+const char *dm_wdt_action_name(enum dm_wdt_action a)
+{
+	if ((unsigned int)a >= sizeof(action_names) / sizeof(action_names[0]))
+		return "unknown";
+	return action_names[a];
+}
+
+int vm_create(struct vmctx *ctx, const char *uuid, int vcpus)
+{
+	uuid_t u;
+	int rc;
+
+	memset(ctx, 0, sizeof(*ctx));
+	if (vcpus < 1 || vcpus > VM_MAX_VCPUS)
+		return -EINVAL;
+	if (uuid) {
+		if (uuid_parse(uuid, u) != 0)
+			return -EINVAL;
+	} else {
+		uuid_generate(u);
+	}
+	uuid_unparse_lower(u, ctx->uuid);
+	ctx->vcpu_num = vcpus;
+	rc = pthread_mutex_init(&ctx->lock, NULL);
+	if (rc)
+		return -rc;
+	dm_event_set_uuid(ctx->uuid);
+	return 0;
+}
+
+void vm_destroy(struct vmctx *ctx)
+{
+	pthread_mutex_destroy(&ctx->lock);
+}
+
+int dm_reset_hook_register(struct vmctx *ctx, void (*hook)(void *arg), void *arg)
+{
+	int rc = 0;
+
+	if (!ctx || !hook)
+		return -EINVAL;
+	pthread_mutex_lock(&ctx->lock);
+	if (ctx->nhooks == VM_MAX_RESET_HOOKS)
+		rc = -ENOSPC;
+	else
+		ctx->hooks[ctx->nhooks++] = (struct vm_reset_hook){hook, arg};
+	pthread_mutex_unlock(&ctx->lock);
+	return rc;
+}
+
+void dm_reset_hook_unregister(struct vmctx *ctx, void (*hook)(void *arg), void *arg)
+{
+	if (!ctx)
+		return;
+	pthread_mutex_lock(&ctx->lock);
+	for (int i = 0; i < ctx->nhooks; i++) {
+		if (ctx->hooks[i].fn != hook || ctx->hooks[i].arg != arg)
+			continue;
+		memmove(&ctx->hooks[i], &ctx->hooks[i + 1],
+			(size_t)(ctx->nhooks - i - 1) * sizeof(ctx->hooks[0]));
+		ctx->nhooks--;
+		break;
+	}
+	pthread_mutex_unlock(&ctx->lock);
+}
+
+static void copy_str(char *dst, size_t n, const char *src)
+{
+	snprintf(dst, n, "%s", src ? src : "");
+}
+
+static void queue_request(struct vmctx *ctx, const struct vm_action_req *req)
+{
+	pthread_mutex_lock(&ctx->lock);
+	if (ctx->qlen == VM_ACTION_QUEUE) {
+		/* A front end that never drains must not make devices block. */
+		ctx->dropped_requests++;
+	} else {
+		ctx->queue[(ctx->qhead + ctx->qlen) % VM_ACTION_QUEUE] = *req;
+		ctx->qlen++;
+	}
+	pthread_mutex_unlock(&ctx->lock);
+}
+
+void dm_watchdog_expired(struct vmctx *ctx, enum dm_wdt_action action, const char *device,
+			 const char *id, const char *stage)
+{
+	struct vm_action_req req = {.action = action};
+	char edev[VM_REQ_STR * 2], eid[VM_REQ_STR * 2], estage[VM_REQ_STR * 2];
+
+	copy_str(req.device, sizeof(req.device), device);
+	copy_str(req.id, sizeof(req.id), id);
+	req.vm_ns = vm_clock_now_ns();
+	dm_event_emit("WATCHDOG",
+		      "\"action\": \"%s\", \"device\": \"%s\", \"id\": \"%s\", \"stage\": \"%s\"",
+		      dm_wdt_action_name(action), dm_event_escape(device, edev, sizeof(edev)),
+		      dm_event_escape(id, eid, sizeof(eid)),
+		      dm_event_escape(stage, estage, sizeof(estage)));
+	if (action == DM_WDT_ACTION_DEBUG)
+		pr_warn("watchdog: timer fired (%s %s)\n", req.device, req.id);
+	if (!ctx)
+		return;
+	queue_request(ctx, &req);
+	if (ctx->fe && ctx->fe->action_pending)
+		ctx->fe->action_pending(ctx);
+}
+
+bool vm_action_take(struct vmctx *ctx, struct vm_action_req *out)
+{
+	bool got = false;
+
+	pthread_mutex_lock(&ctx->lock);
+	if (ctx->qlen > 0) {
+		*out = ctx->queue[ctx->qhead];
+		ctx->qhead = (ctx->qhead + 1) % VM_ACTION_QUEUE;
+		ctx->qlen--;
+		got = true;
+	}
+	pthread_mutex_unlock(&ctx->lock);
+	return got;
+}
+
+void vm_reset(struct vmctx *ctx, const char *reason)
+{
+	struct vm_reset_hook hooks[VM_MAX_RESET_HOOKS];
+	char ereason[64];
+	int n;
+
+	/* Run the hooks unlocked: they take device locks and cancel timers. */
+	pthread_mutex_lock(&ctx->lock);
+	n = ctx->nhooks;
+	memcpy(hooks, ctx->hooks, (size_t)n * sizeof(hooks[0]));
+	ctx->resets++;
+	pthread_mutex_unlock(&ctx->lock);
+	for (int i = 0; i < n; i++)
+		hooks[i].fn(hooks[i].arg);
+	dm_event_emit("RESET", "\"guest\": false, \"reason\": \"%s\"",
+		      dm_event_escape(reason, ereason, sizeof(ereason)));
+}
