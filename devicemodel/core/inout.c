@@ -82,7 +82,7 @@ int register_inout(struct inout_port *iop)
 	int err = inout_check(iop);
 
 	if (err) {
-		pr_err("inout: refusing bad port range %s\n", iop && iop->name ? iop->name : "?");
+		pr_warn_rl("inout: refusing bad port range %s\n", iop && iop->name ? iop->name : "?");
 		return err;
 	}
 	err = inout_wrlock();
@@ -91,7 +91,7 @@ int register_inout(struct inout_port *iop)
 	err = inout_claim(iop);
 	inout_unlock();
 	if (err)
-		pr_err("inout: %s: ports 0x%x+%d already taken\n", iop->name ? iop->name : "?",
+		pr_warn_rl("inout: %s: ports 0x%x+%d already taken\n", iop->name ? iop->name : "?",
 		       iop->port, iop->size);
 	return err;
 }
@@ -168,6 +168,7 @@ int inout_access(struct vmctx *ctx, int vcpu, int in, int port, int bytes, uint3
 {
 	uint32_t ones = bytes == 4 ? 0xffffffffU : (1U << (8 * (bytes & 3))) - 1;
 	struct inout_slot s;
+	int ret;
 
 	if (!val)
 		return -EINVAL;
@@ -185,5 +186,8 @@ int inout_access(struct vmctx *ctx, int vcpu, int in, int port, int bytes, uint3
 	}
 	if (!in)
 		*val &= ones;
-	return s.handler(ctx, vcpu, in, port, bytes, val, s.arg);
+	ret = s.handler(ctx, vcpu, in, port, bytes, val, s.arg);
+	if (in)
+		*val &= ones; /* the bus carries only the accessed bytes */
+	return ret;
 }

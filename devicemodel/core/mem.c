@@ -141,7 +141,7 @@ int register_mem(struct mem_range *memp)
 	int err = mem_check_new(memp);
 
 	if (err) {
-		pr_err("mem: refusing range %s: zero length, wraps or no handler\n",
+		pr_warn_rl("mem: refusing range %s: zero length, wraps or no handler\n",
 		       memp && memp->name ? memp->name : "?");
 		return err;
 	}
@@ -152,7 +152,7 @@ int register_mem(struct mem_range *memp)
 	__atomic_store_n(&mem_cache, MEM_NO_CACHE, __ATOMIC_RELAXED);
 	mem_unlock();
 	if (err == -EEXIST)
-		pr_err("mem: range %s [0x%lx, +0x%lx) overlaps a registered range\n",
+		pr_warn_rl("mem: range %s [0x%lx, +0x%lx) overlaps a registered range\n",
 		       memp->name ? memp->name : "?", (unsigned long)memp->base,
 		       (unsigned long)memp->size);
 	return err;
