@@ -35,6 +35,7 @@ SET_DECLARE(pci_vdev_ops_set, struct pci_vdev_ops);
 #define PCI_MEMBAR_MIN 16
 #define PCI_IOBAR_MIN 4
 #define PCI_HOSTBRIDGE "hostbridge"
+#define PCI_HDRTYPE_MFDEV 0x80 /* header type bit 7: more functions in this slot */
 
 #define CONF1_ADDR_PORT 0xcf8
 #define CONF1_DATA_PORT 0xcfc
@@ -221,7 +222,7 @@ static int spec_store(const char *opt, int slot, int func, const char *emul, siz
 int pci_parse_slot(const char *opt)
 {
 	const char *comma, *emul, *opts;
-	int slot, func, err;
+	int slot = 0, func = 0, err;
 	size_t len;
 
 	if (!opt)
@@ -581,31 +582,29 @@ void pci_lintr_deassert(struct pci_vdev *dev)
 	pci_mutex_unlock(&dev->lintr.lock);
 }
 
-/* INTxDIS flipped with the line asserted: the pin follows the mask. */
-static void pci_intx_mask_changed(struct pci_vdev *dev, bool masked)
+/*
+ * INTxDIS flipped with the line asserted: the pin follows the mask.  Called
+ * with lintr.lock held and the new command already stored, so an assert or
+ * deassert from another thread sees either the old mask and state or the new.
+ */
+static void pci_intx_mask_changed(struct pci_vdev *dev, uint16_t old, uint16_t cur)
 {
-	pci_mutex_lock(&dev->lintr.lock);
-	if (dev->lintr.state == ASSERTED)
-		pci_intx_deliver(dev, masked ? 0 : 1);
-	pci_status_intx(dev, dev->lintr.state == ASSERTED);
-	pci_mutex_unlock(&dev->lintr.lock);
+	if (((old ^ cur) & PCIM_CMD_INTxDIS) && dev->lintr.state == ASSERTED)
+		pci_intx_deliver(dev, (cur & PCIM_CMD_INTxDIS) ? 0 : 1);
 }
 
 /* -- configuration cycles ---------------------------------------------------- */
 
-static void pci_cmd_changed(struct pci_vdev *dev, uint16_t old, uint16_t cur)
-{
-	if ((old ^ cur) & PCI_CMD_DECODE)
-		pci_bars_sync(dev);
-	if ((old ^ cur) & PCIM_CMD_INTxDIS)
-		pci_intx_mask_changed(dev, (cur & PCIM_CMD_INTxDIS) != 0);
-}
-
-/* Standard semantics of a header write outside the BARs: the mask decides. */
+/*
+ * Standard semantics of a header write outside the BARs: the mask decides.
+ * The bytes are stored under lintr.lock (INTxDIS gates delivery); BARs are
+ * re-synced after it is dropped, since that may wait for BAR handlers.
+ */
 static void pci_hdr_write(struct pci_vdev *dev, int offset, int bytes, uint32_t val)
 {
-	uint16_t old = pci_cmd(dev);
+	uint16_t old = pci_cmd(dev), cur;
 
+	pci_mutex_lock(&dev->lintr.lock);
 	for (int i = 0; i < bytes; i++) {
 		uint8_t m = pci_hdr_wmask[offset + i];
 		uint8_t v = (uint8_t)(val >> (8 * i));
@@ -614,7 +613,11 @@ static void pci_hdr_write(struct pci_vdev *dev, int offset, int bytes, uint32_t 
 			cfg_store8(dev, offset + i,
 				   (uint8_t)((cfg_load8(dev, offset + i) & ~m) | (v & m)));
 	}
-	pci_cmd_changed(dev, old, pci_cmd(dev));
+	cur = pci_cmd(dev);
+	pci_intx_mask_changed(dev, old, cur);
+	pci_mutex_unlock(&dev->lintr.lock);
+	if ((old ^ cur) & PCI_CMD_DECODE)
+		pci_bars_sync(dev);
 }
 
 static void pci_std_write(struct pci_vdev *dev, int offset, int bytes, uint32_t val)
@@ -839,17 +842,15 @@ static void pci_dev_reset(struct pci_vdev *dev)
 	uint16_t old;
 
 	pci_mutex_lock(&dev->cfg_lock);
+	pci_mutex_lock(&dev->lintr.lock);
 	old = pci_cmd(dev);
 	for (int off = 0; off < PCI_HDR_SIZE; off++)
-		if (off != PCIR_STATUS)
-			cfg_store8(dev, off, dev->cfg_reset[off]);
+		cfg_store8(dev, off, dev->cfg_reset[off]);
+	pci_status_intx(dev, dev->lintr.state == ASSERTED);
+	pci_intx_mask_changed(dev, old, pci_cmd(dev));
+	pci_mutex_unlock(&dev->lintr.lock);
 	for (int i = 0; i <= PCI_BARMAX; i++)
 		pci_bar_load(dev, i, false);
-	pci_cmd_changed(dev, old, pci_cmd(dev));
-	pci_mutex_lock(&dev->lintr.lock);
-	cfg_store8(dev, PCIR_STATUS, dev->cfg_reset[PCIR_STATUS]);
-	pci_status_intx(dev, dev->lintr.state == ASSERTED);
-	pci_mutex_unlock(&dev->lintr.lock);
 	pci_mutex_unlock(&dev->cfg_lock);
 }
 
@@ -878,6 +879,22 @@ static void pci_devs_destroy(struct vmctx *ctx)
 			pci_dev_destroy(ctx, s, f);
 }
 
+/* Guests scan functions 1-7 only when function 0 says it is multi-function. */
+static void pci_mark_multifunction(void)
+{
+	for (int s = 0; s < PCI_MAX_SLOTS; s++) {
+		struct pci_vdev *f0 = pci_devs[s][0];
+		bool more = false;
+
+		for (int f = 1; f < PCI_MAX_FUNCS; f++)
+			more |= pci_devs[s][f] != NULL;
+		if (!f0 || !more)
+			continue;
+		f0->cfgdata[PCIR_HDRTYPE] |= PCI_HDRTYPE_MFDEV;
+		f0->cfg_reset[PCIR_HDRTYPE] |= PCI_HDRTYPE_MFDEV;
+	}
+}
+
 static int pci_devs_create(struct vmctx *ctx)
 {
 	for (int s = 0; s < PCI_MAX_SLOTS; s++) {
@@ -892,6 +909,7 @@ static int pci_devs_create(struct vmctx *ctx)
 				return err;
 		}
 	}
+	pci_mark_multifunction();
 	return 0;
 }
 
