@@ -222,11 +222,12 @@ static void test_lookup_finds_every_one_of_many_ranges(void)
 		CU_ASSERT_EQUAL_FATAL(register_mem(&r), 0);
 	}
 	for (int i = 0; i < 64 && ok; i++) {
-		ok &= mem_access(NULL, 0, MEM_F_READ, BASE + (uint64_t)i * 0x100 + 0x40, 4, &v) == 0;
+		uint64_t at = BASE + (uint64_t)i * 0x100;
+
+		ok &= mem_access(NULL, 0, MEM_F_READ, at + 0x40, 4, &v) == 0;
 		ok &= probe.arg2 == i;
 		/* the gap after each range stays unclaimed */
-		ok &= mem_access(NULL, 0, MEM_F_READ, BASE + (uint64_t)i * 0x100 + 0x80, 4, &v) ==
-		      -ESRCH;
+		ok &= mem_access(NULL, 0, MEM_F_READ, at + 0x80, 4, &v) == -ESRCH;
 	}
 	CU_ASSERT(ok);
 }
