@@ -160,7 +160,8 @@ static void test_slot_option_errors_are_each_rejected(void)
 		"",              "5",              "5,",          ",test-dev",     "32,test-dev",
 		"5:8,test-dev",  "x,test-dev",     "5x,test-dev", "-1,test-dev",   "5:,test-dev",
 		"5:1x,test-dev", "5,no-such-dev",  ":1,test-dev", "0x5,test-dev",  "5,,opts",
-		"99999999999999999999,test-dev",
+		"99999999999999999999,test-dev", "1:5:0,test-dev", "0:5:0:1,test-dev",
+		"x:5:0,test-dev",
 	};
 
 	teardown();
@@ -174,6 +175,9 @@ static void test_slot_option_errors_are_each_rejected(void)
 	CU_ASSERT_EQUAL(quietly(pci_parse_slot, "5,test-dev"), -EINVAL);
 	CU_ASSERT_EQUAL(quietly(pci_parse_slot, "5:0,hostbridge"), -EINVAL);
 	CU_ASSERT_EQUAL(pci_parse_slot("5:1,test-dev"), 0);
+	/* ACRN's bus:slot:func spelling names the same place */
+	CU_ASSERT_EQUAL(pci_parse_slot("0:9:2,test-dev"), 0);
+	CU_ASSERT_EQUAL(quietly(pci_parse_slot, "9:2,test-dev"), -EINVAL);
 	teardown();
 }
 

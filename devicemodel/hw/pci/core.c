@@ -164,14 +164,32 @@ static int slot_error(const char *opt, const char *what)
 	return -EINVAL;
 }
 
-/* Splits "<slot>[:<func>]" (the text before the first comma). */
+/* "<bus>:" in front of "<slot>:<func>" (ACRN's three-part form): bus 0 only. */
+static int skip_bus(const char *opt, const char **p, const char *end)
+{
+	const char *c1 = memchr(*p, ':', (size_t)(end - *p));
+	const char *c2 = c1 ? memchr(c1 + 1, ':', (size_t)(end - c1 - 1)) : NULL;
+	int bus;
+
+	if (!c2)
+		return 0;
+	if (parse_dec(*p, c1, 255, &bus) || bus != 0)
+		return slot_error(opt, "only bus 0 is supported");
+	*p = c1 + 1;
+	return 0;
+}
+
+/* Splits "[<bus>:]<slot>[:<func>]" (the text before the first comma). */
 static int parse_slot_func(const char *opt, const char *end, int *slot, int *func)
 {
-	const char *colon = memchr(opt, ':', (size_t)(end - opt));
-	int err;
+	const char *p = opt, *colon;
+	int err = skip_bus(opt, &p, end);
 
+	if (err)
+		return err;
+	colon = memchr(p, ':', (size_t)(end - p));
 	*func = 0;
-	err = parse_dec(opt, colon ? colon : end, PCI_MAX_SLOTS - 1, slot);
+	err = parse_dec(p, colon ? colon : end, PCI_MAX_SLOTS - 1, slot);
 	if (err)
 		return slot_error(opt, err == -ERANGE ? "slot must be 0..31" :
 							"slot is not a decimal number");
@@ -209,15 +227,17 @@ static int spec_store(const char *opt, int slot, int func, const char *emul, siz
 /*
  * The -s grammar (ACRN's, bus 0 only):
  *
- *     -s <slot>[:<func>],<emul>[,<opts>]
+ *     -s [<bus>:]<slot>[:<func>],<emul>[,<opts>]
  *
+ *   <bus>   0 (ACRN's three-part form; only with :<func>)
  *   <slot>  decimal 0..31            <func>  decimal 0..7 (default 0)
  *   <emul>  a class_name of the pci_vdev_ops_set linker set, e.g. wdt-i6300esb
  *   <opts>  everything after the second comma, handed verbatim to vdev_init
  *
- * Examples: "5,wdt-i6300esb", "6:1,wdt-i6300esb,action=poweroff".
+ * Examples: "5,wdt-i6300esb", "6:1,wdt-i6300esb,action=poweroff", "0:7:0,hostbridge".
  * Errors (one line on stderr, -EINVAL): missing or unknown emulation, slot or
- * function out of range or not a number, slot/function given twice.
+ * function out of range or not a number, a bus other than 0, slot/function
+ * given twice.
  */
 int pci_parse_slot(const char *opt)
 {
