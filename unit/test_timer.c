@@ -802,6 +802,51 @@ static void test_realtime_periodic_counts_missed_periods(void)
 	CU_ASSERT_EQUAL(pthread_mutex_destroy(&race.m), 0);
 }
 
+/* ---- realtime: an earlier deadline re-arms the sleeping thread ------- */
+
+static void wake_cb(void *param, uint64_t nexp)
+{
+	bool *flag = param;
+
+	(void)nexp;
+	race_lock();
+	*flag = true;
+	race_signal();
+	race_unlock();
+}
+
+static void test_realtime_earlier_deadline_wakes_the_sleeping_thread(void)
+{
+	struct acrn_timer far, near;
+	struct itimerspec hour = its_ns(3600 * NS_PER_SEC, 0), soon = its_ns(1000, 0);
+	bool far_fired = false, near_fired = false;
+
+	memset(&race, 0, sizeof(race));
+	CU_ASSERT_EQUAL_FATAL(pthread_mutex_init(&race.m, NULL), 0);
+	CU_ASSERT_EQUAL_FATAL(pthread_cond_init(&race.cv, NULL), 0);
+	timer_core_fini();
+	CU_ASSERT_EQUAL_FATAL(timer_core_init(VM_CLOCK_REALTIME), 0);
+	memset(&far, 0, sizeof(far));
+	memset(&near, 0, sizeof(near));
+	CU_ASSERT_EQUAL_FATAL(acrn_timer_init(&far, wake_cb, &far_fired), 0);
+	CU_ASSERT_EQUAL_FATAL(acrn_timer_init(&near, wake_cb, &near_fired), 0);
+	/* The thread goes to sleep for an hour... */
+	CU_ASSERT_EQUAL(acrn_timer_settime(&far, &hour), 0);
+	/* ...and must be woken for this one (a broken wake-up hangs here). */
+	CU_ASSERT_EQUAL(acrn_timer_settime(&near, &soon), 0);
+	race_lock();
+	race_wait(&near_fired);
+	CU_ASSERT_FALSE(far_fired);
+	race_unlock();
+	CU_ASSERT_EQUAL(timer_core_armed_count(), 1);
+	acrn_timer_deinit(&far);
+	acrn_timer_deinit(&near);
+	fresh_core();
+	CU_ASSERT_EQUAL(race.errors, 0);
+	CU_ASSERT_EQUAL(pthread_cond_destroy(&race.cv), 0);
+	CU_ASSERT_EQUAL(pthread_mutex_destroy(&race.m), 0);
+}
+
 UNIT_SUITE(timer, suite_init, suite_cleanup,
 	   UNIT_TEST(test_callbacks_run_in_deadline_order_seeing_their_deadline),
 	   UNIT_TEST(test_step_stops_just_before_a_deadline),
@@ -826,4 +871,5 @@ UNIT_SUITE(timer, suite_init, suite_cleanup,
 	   UNIT_TEST(test_invalid_arguments_are_rejected),
 	   UNIT_TEST(test_arming_before_core_init_is_refused),
 	   UNIT_TEST(test_cancel_from_other_thread_waits_for_running_callback),
-	   UNIT_TEST(test_realtime_periodic_counts_missed_periods));
+	   UNIT_TEST(test_realtime_periodic_counts_missed_periods),
+	   UNIT_TEST(test_realtime_earlier_deadline_wakes_the_sleeping_thread));

@@ -65,6 +65,7 @@ struct timer_core {
 	/* realtime thread */
 	int tfd;
 	uint64_t armed_vm;        /* VM deadline the timerfd is armed for, NO_DEADLINE: none */
+	bool thread_waiting;      /* the thread is (about to be) blocked in read() */
 	pthread_t thread;
 
 	void (*after_fire)(void *);
@@ -281,10 +282,14 @@ static void rearm_timerfd_locked(void)
 	core.armed_vm = want;
 }
 
-/* Wakes the thread only when the root now expires earlier than armed. */
+/*
+ * Wakes the thread only when it sleeps and the root now expires earlier than
+ * armed.  A thread not waiting re-reads the heap under the lock before it
+ * blocks again, so arming from callbacks costs no syscall.
+ */
 static void root_changed_locked(void)
 {
-	if (core.n > 0 && core.heap[0]->deadline_ns < core.armed_vm)
+	if (core.thread_waiting && core.n > 0 && core.heap[0]->deadline_ns < core.armed_vm)
 		rearm_timerfd_locked();
 }
 
@@ -419,11 +424,13 @@ static void *timer_thread(void *arg)
 			continue;
 		}
 		rearm_timerfd_locked();
+		core.thread_waiting = true;
 		core_unlock();
 		got = read(core.tfd, &expirations, sizeof(expirations));
 		if (got < 0 && errno != EINTR && errno != EAGAIN)
 			pr_err("timer: read(timerfd): %s\n", strerror(errno));
 		core_lock();
+		core.thread_waiting = false;
 		/* The one-shot timerfd has fired (or we were interrupted): re-arm. */
 		core.armed_vm = NO_DEADLINE;
 	}
@@ -616,6 +623,7 @@ static void stop_thread_locked(void)
 		pr_err("timer: close(timerfd): %s\n", strerror(errno));
 	core.tfd = -1;
 	core.armed_vm = NO_DEADLINE;
+	core.thread_waiting = false;
 }
 
 void timer_core_fini(void)
