@@ -382,7 +382,7 @@ static void qmp_event(struct qemu_fe *fe, const char *line)
 /* QEMU's thread names are "CPU <n>/TCG" or "CPU <n>/KVM": record them. */
 static void qemu_find_vcpu_threads(struct qemu_fe *fe)
 {
-	char path[64], comm[32];
+	char path[320], comm[32];
 	struct dirent *de;
 	DIR *d;
 	int found = 0;
@@ -1006,7 +1006,7 @@ static void qemu_stop_step(struct qemu_fe *fe)
 			break;
 		}
 		fe->stop_stage++;
-		/* fall through: no monitor to ask */
+		__attribute__((fallthrough)); /* no monitor to ask */
 	case 2:
 		pr_notice("stopping QEMU (SIGTERM)\n");
 		kill(fe->pid, SIGTERM);
