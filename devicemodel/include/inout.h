@@ -31,10 +31,14 @@ struct inout_port {
 #define IOPORT_F_INOUT (IOPORT_F_IN | IOPORT_F_OUT)
 #define MAX_IOPORTS 0x10000
 
+/* Two-level paste so __LINE__ expands (glibc's __CONCAT pastes unexpanded). */
+#define __INOUT_CAT1(x, y) x##y
+#define __INOUT_CAT(x, y) __INOUT_CAT1(x, y)
+
 #define INOUT_PORT(name, port, flags, handler)                                               \
-	static struct inout_port __CONCAT(__inout_port, __LINE__) = {                        \
+	static struct inout_port __INOUT_CAT(__inout_port, __LINE__) = {                     \
 		#name, (port), 1, (flags), (handler), 0};                                      \
-	DATA_SET(inout_port_set, __CONCAT(__inout_port, __LINE__))
+	DATA_SET(inout_port_set, __INOUT_CAT(__inout_port, __LINE__))
 
 /* Registers the linker-set ports; 0 or negative errno. */
 int init_inout(void);
