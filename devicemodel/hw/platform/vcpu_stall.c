@@ -15,9 +15,12 @@
  * than VM time, so that is the earliest the budget can be used up.  When the
  * timer fires, used = guest_now - base; if it falls short the timer is re-armed
  * for budget - used, measured from the same base (crosvm shrinks the budget
- * and keeps the base, counting the same run time twice: research B.6.6).  A
- * vCPU that made no progress gets re-checked no sooner than one tick (at least
- * 1 ms), so a starved vCPU costs one wake-up per budget and never stalls.
+ * and keeps the base, counting the same run time twice: research B.6.6).
+ * Re-checks are at least one tick (and 1 ms, and the clock's resolution)
+ * away and rounded up to a multiple of that grain on the VM clock, so a
+ * starved vCPU costs one wake-up per budget and never stalls, and idle vCPUs
+ * share wake-ups.  Detection is therefore exact when the vCPU ran all along
+ * and at most two ticks late when it ran only part of the time.
  *
  * Unlike crosvm, every register is readable, nothing the guest writes can
  * crash or silently disarm the detector (frequency 0, above 1000 Hz, LOAD_CNT
@@ -174,6 +177,30 @@ static void stall_disarm(struct stall_vcpu *v)
 	stall_arm(v, 0);
 }
 
+/*
+ * A re-check in ns, rounded up to a multiple of grain on the VM clock, so the
+ * re-checks of many idle vCPUs share one wake-up of the timer thread.  Only
+ * ever later than the earliest possible expiry, by less than one grain.
+ */
+static void stall_arm_coalesced(struct stall_vcpu *v, uint64_t ns, uint64_t grain)
+{
+	struct itimerspec its = {0};
+	uint64_t at = vm_clock_now_ns();
+	int rc;
+
+	if (ns > UINT64_MAX - at - grain) {
+		stall_arm(v, ns);
+		return;
+	}
+	at += ns;
+	at += (grain - at % grain) % grain;
+	its.it_value.tv_sec = (time_t)(at / NS_PER_SEC);
+	its.it_value.tv_nsec = (long)(at % NS_PER_SEC);
+	rc = acrn_timer_settime_abs(&v->timer, &its);
+	if (rc)
+		pr_err_rl(STALL_NAME ": vcpu %d: cannot arm timer (%d)\n", v->index, rc);
+}
+
 /* ---- guest clock ---- */
 
 static pid_t stall_vcpu_tid(const struct stall_vcpu *v)
@@ -313,7 +340,7 @@ static void stall_expire(struct stall_vcpu *v, struct stall_note *note, uint64_t
 /* Timer check: re-arm for what is left of the budget from the same base. */
 static void stall_check(struct stall_vcpu *v, struct stall_note *note)
 {
-	uint64_t now, used, left;
+	uint64_t now, used, left, grain;
 
 	if (v->phase != STALL_BARK && v->phase != STALL_BITE)
 		return;
@@ -324,11 +351,11 @@ static void stall_check(struct stall_vcpu *v, struct stall_note *note)
 		stall_expire(v, note, now);
 		return;
 	}
-	left = v->budget_ns - used;
 	/* Without a floor a starved or slow vCPU would wake us ever more often. */
-	left = stall_max_u64(left, stall_tick_ns(v));
-	left = stall_max_u64(left, guest_clock_resolution_ns(&v->clock));
-	stall_arm(v, stall_max_u64(left, STALL_MIN_RECHECK_NS));
+	grain = stall_max_u64(stall_tick_ns(v), guest_clock_resolution_ns(&v->clock));
+	grain = stall_max_u64(grain, STALL_MIN_RECHECK_NS);
+	left = stall_max_u64(v->budget_ns - used, grain);
+	stall_arm_coalesced(v, left, grain);
 }
 
 static void stall_notify(struct stall_vcpu *v, const struct stall_note *note)
@@ -527,9 +554,15 @@ static void stall_reset(struct vmctx *ctx, struct mmio_vdev *dev)
 	}
 }
 
+/*
+ * dm_current_frontend() lives in core/main.c, which unit tests and benchmarks
+ * do not link: a weak reference lets them fall back to the VM clock's mode.
+ */
+#pragma weak dm_current_frontend
+
 static const char *stall_default_clock(void)
 {
-	const struct dm_frontend *fe = dm_current_frontend();
+	const struct dm_frontend *fe = dm_current_frontend ? dm_current_frontend() : NULL;
 
 	if (fe && fe->stall_clock)
 		return fe->stall_clock;
