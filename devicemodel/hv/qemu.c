@@ -571,6 +571,21 @@ static uint64_t proxy_cfg(struct qemu_fe *fe, struct proxy_conn *c, bool in, con
 	return in ? val : 0;
 }
 
+/*
+ * Debug trace of guest BAR accesses with the host's wall clock, the clock of
+ * event timestamps: the e2e test takes the time of the guest's last kick from
+ * it (tests/e2e/run.sh, t_kick_reset).
+ */
+static void proxy_bar_trace(struct proxy_conn *c, bool in, uint64_t addr, uint32_t size,
+			    uint64_t val)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	pr_dbg("%s: BAR %s 0x%" PRIx64 "/%u = 0x%" PRIx64 " at %lld.%06ld\n", c->dev->name,
+	       in ? "read" : "write", addr, size, val, (long long)ts.tv_sec, ts.tv_nsec / 1000);
+}
+
 static uint64_t proxy_bar(struct qemu_fe *fe, struct proxy_conn *c, bool in, const uint8_t *p)
 {
 	uint64_t addr, val;
@@ -597,9 +612,11 @@ static uint64_t proxy_bar(struct qemu_fe *fe, struct proxy_conn *c, bool in, con
 		pr_warn_rl("%s: bad I/O access 0x%" PRIx64 "/%u\n", c->dev->name, addr, size);
 		rc = -EINVAL;
 	}
-	if (!in)
-		return 0;
-	return rc ? ones(size) : val & ones(size);
+	if (in)
+		val = rc ? ones(size) : val & ones(size);
+	if (log_get_level() >= LOG_DEBUG)
+		proxy_bar_trace(c, in, addr, size, val);
+	return in ? val : 0;
 }
 
 /*

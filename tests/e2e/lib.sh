@@ -126,7 +126,7 @@ ev_count() {
 }
 
 # Floating-point helpers (awk): fsub A B, fle A B (true if A <= B).
-fsub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a - b }'; }
+fsub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.6f", a - b }'; }
 fle() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; }
 
 # A merged timeline of console markers and events, seconds from T0.
