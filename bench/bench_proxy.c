@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,8 +28,9 @@
 #define REQ_HDR 16
 #define REQ_PAYLOAD 24
 #define REPLY_SIZE 24
-#define HOST_ROUNDS 20000UL
-#define HOST_WARMUP 500UL
+#define HOST_ROUNDS 5000UL
+#define HOST_WARMUP 200UL
+#define HOST_RUNS 5
 
 static uint64_t now_ns(void)
 {
@@ -71,24 +73,42 @@ static void __attribute__((noreturn)) echo_server(int s)
 	}
 }
 
-/* ns per request/reply round trip between two processes; 0 on error. */
-static uint64_t host_round_trip_ns(void)
+static void pin(int cpu)
+{
+	cpu_set_t set;
+
+	if (cpu < 0)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+/*
+ * ns per request/reply round trip between two processes; 0 on error.
+ * client_cpu/server_cpu: pin to that CPU, -1 to let the scheduler place them.
+ */
+static uint64_t host_round_trip_ns(int client_cpu, int server_cpu)
 {
 	uint8_t req[REQ_HDR + REQ_PAYLOAD] = {5}, reply[REPLY_SIZE];
-	uint64_t t0 = 0;
-	int sv[2], st;
+	uint64_t t0 = 0, ns;
+	cpu_set_t all;
+	int sv[2];
 	pid_t pid;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
 		return 0;
+	sched_getaffinity(0, sizeof(all), &all);
 	pid = fork();
 	if (pid < 0)
 		return 0;
 	if (pid == 0) {
 		close(sv[0]);
+		pin(server_cpu);
 		echo_server(sv[1]);
 	}
 	close(sv[1]);
+	pin(client_cpu);
 	for (unsigned long i = 0; i < HOST_WARMUP + HOST_ROUNDS; i++) {
 		if (i == HOST_WARMUP)
 			t0 = now_ns();
@@ -98,10 +118,31 @@ static uint64_t host_round_trip_ns(void)
 			break;
 		}
 	}
-	st = t0 ? (int)((now_ns() - t0) / HOST_ROUNDS) : 0;
+	ns = t0 ? (now_ns() - t0) / HOST_ROUNDS : 0;
 	close(sv[0]);
 	waitpid(pid, NULL, 0);
-	return (uint64_t)st;
+	sched_setaffinity(0, sizeof(all), &all);
+	return ns;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Median of HOST_RUNS unpinned runs: placement by the scheduler varies a lot. */
+static uint64_t host_median_ns(uint64_t *lo, uint64_t *hi)
+{
+	uint64_t r[HOST_RUNS];
+
+	for (int i = 0; i < HOST_RUNS; i++)
+		r[i] = host_round_trip_ns(-1, -1);
+	qsort(r, HOST_RUNS, sizeof(r[0]), cmp_u64);
+	*lo = r[0];
+	*hi = r[HOST_RUNS - 1];
+	return r[HOST_RUNS / 2];
 }
 
 /* Runs the guest half; returns ns per BAR read, 0 when unavailable. */
@@ -133,21 +174,27 @@ static uint64_t guest_bar_read_ns(unsigned long *reads)
 int main(void)
 {
 	unsigned long reads = 0;
-	uint64_t host, guest;
+	uint64_t host, lo, hi, same, cross = 0, guest;
 
 	signal(SIGPIPE, SIG_IGN);
-	host = host_round_trip_ns();
+	host = host_median_ns(&lo, &hi);
+	same = host_round_trip_ns(0, 0);
+	if (sysconf(_SC_NPROCESSORS_ONLN) > 1)
+		cross = host_round_trip_ns(0, 1);
 	printf("proxy: host AF_UNIX request/reply round trip (40 B / 24 B, 2 processes): "
-	       "%" PRIu64 " ns (%lu rounds)\n", host, HOST_ROUNDS);
+	       "%" PRIu64 " ns median of %d x %lu (range %" PRIu64 "..%" PRIu64 "; pinned same "
+	       "CPU %" PRIu64 ", different CPUs %" PRIu64 ")\n",
+	       host, HOST_RUNS, HOST_ROUNDS, lo, hi, same, cross);
 	guest = guest_bar_read_ns(&reads);
 	if (!guest) {
 		printf("proxy: guest BAR read through x-pci-proxy-dev: not measured\n");
 		return 0;
 	}
 	printf("proxy: guest BAR read through x-pci-proxy-dev + wdt-dm (TCG): %" PRIu64
-	       " ns (%lu reads, measured in the guest)\n", guest, reads);
+	       " ns (%lu reads, timed in the guest)\n", guest, reads);
 	if (host)
-		printf("proxy: ratio guest BAR read / host round trip: %.2f\n",
-		       (double)guest / (double)host);
+		printf("proxy: ratio guest BAR read / host round trip: %.2f (vs different CPUs: "
+		       "%.2f)\n", (double)guest / (double)host,
+		       cross ? (double)guest / (double)cross : 0.0);
 	return 0;
 }

@@ -78,7 +78,7 @@ vm_wait() {
 		sleep 0.1
 		t=$((t + 1))
 	done
-	wait "$VM_PID"
+	wait "$VM_PID" 2>/dev/null
 	VM_RC=$?
 	vm_stop_tail
 }

@@ -67,8 +67,8 @@ t_kick_reset() {
 		eval '[ "$(con_count "GUEST: kick [0-9]")" -ge '"$kicks"' ] && [ -n "$wd" ] &&
 		      fle "$((kicks - 1)).0" "$(fsub "$last" "$first")" && fle "$last" "$wd"'
 	kick=$(last_reload_before "${wd:-0}")
-	lo=$(awk -v t="$HB" 'BEGIN { printf "%.4f", 1.00663296 * t }')
-	hi=$(awk -v t="$HB" -v s="$SLACK" 'BEGIN { printf "%.4f", 1.00663296 * t + s }')
+	lo=$(awk -v t="$HB" 'BEGIN { printf "%.6f", 1.00663296 * t }')
+	hi=$(awk -v t="$HB" -v s="$SLACK" 'BEGIN { printf "%.6f", 1.00663296 * t + s }')
 	echo "       last kick -> WATCHDOG: $(fsub "${wd:-0}" "${kick:-0}") s by wdt-dm's clock," \
 		"$(fsub "${wd:-0}" "${last:-0}") s from the console (bounds $lo .. $hi)"
 	expect "reset comes between 1.0066 x T and 1.0066 x T + ${SLACK}s after the last kick" \
