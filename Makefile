@@ -97,6 +97,18 @@ check: deps
 bench: $(BUILD)/wdt-dm $(BENCHES)
 	@for b in $(BENCHES); do echo "== $$b"; $$b || exit 1; done
 
+# Real guests (issue 5): the Debian guest image, the demo (the main job) and the
+# end-to-end tests with the stock Linux driver.  They install what they need.
+.PHONY: guest-image
+guest-image:
+	@sh samples/guest/build-image.sh >/dev/null
+
+demo: $(BUILD)/wdt-dm
+	@DM=$(BUILD)/wdt-dm bash samples/guest/demo.sh
+
+e2e: $(BUILD)/wdt-dm
+	@DM=$(BUILD)/wdt-dm bash tests/e2e/run.sh
+
 clean:
 	rm -rf build
 
