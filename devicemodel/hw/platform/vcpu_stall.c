@@ -558,15 +558,9 @@ static void stall_reset(struct vmctx *ctx, struct mmio_vdev *dev)
 	}
 }
 
-/*
- * dm_current_frontend() lives in core/main.c, which unit tests and benchmarks
- * do not link: a weak reference lets them fall back to the VM clock's mode.
- */
-#pragma weak dm_current_frontend
-
 static const char *stall_default_clock(void)
 {
-	const struct dm_frontend *fe = dm_current_frontend ? dm_current_frontend() : NULL;
+	const struct dm_frontend *fe = dm_current_frontend();
 
 	if (fe && fe->stall_clock)
 		return fe->stall_clock;
