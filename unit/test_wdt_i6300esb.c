@@ -339,7 +339,7 @@ static uint64_t heartbeat_ns(unsigned int t)
 	return 2ULL * stage_ns(t << 9, false);
 }
 
-/* Runs a started watchdog of preload P (both stages, 1 kHz) to its stage-2 end. */
+/* Preloads 1 and 1 (1 kHz), enable, and step to the end of stage 2. */
 static void expire_now(int slot)
 {
 	set_preloads(slot, 1, 1);
@@ -701,7 +701,7 @@ static void test_odd_accesses_are_ignored_without_touching_state(void)
 	/* 8-byte, unaligned and straddling accesses: nothing happens */
 	CU_ASSERT_EQUAL(mem_access(&ctx, 0, MEM_F_WRITE, bar0(SLOT) + 0, 8, &v), 0);
 	bw(SLOT, REG_RELOAD + 1, 2, 0x80);
-	bw(SLOT, 0x02, 4 / 2, 0x0100);  /* aligned 16-bit inside preload 1: consumes */
+	bw(SLOT, 0x02, 2, 0x0100); /* aligned 16-bit inside preload 1: consumes */
 	CU_ASSERT_EQUAL(br(SLOT, REG_RELOAD + 1, 2), 0);
 	CU_ASSERT_EQUAL(br(SLOT, REG_GINTSR, 8), 0);
 	v = 0;
