@@ -83,7 +83,7 @@ tsan:
 	$(MAKE) BUILD=build/tsan OPT=-O1 SAN="-fsanitize=thread" build/tsan/unit/unit_tests
 	TSAN_OPTIONS="halt_on_error=1" build/tsan/unit/unit_tests $(TSAN_SUITES)
 
-TSAN_SUITES ?= timer mem inout pci platform
+TSAN_SUITES ?= timer mem inout pci platform vcpu_stall
 
 check: deps
 	$(MAKE) all

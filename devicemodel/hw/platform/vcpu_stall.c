@@ -158,23 +158,27 @@ static uint64_t stall_max_u64(uint64_t a, uint64_t b)
 
 /* ---- timer ---- */
 
-static void stall_arm(struct stall_vcpu *v, uint64_t ns)
+static void stall_settime(struct stall_vcpu *v, uint64_t ns)
 {
 	struct itimerspec its = {0};
 	int rc;
 
-	if (ns == 0 && v->phase != STALL_IDLE && v->phase != STALL_FIRED)
-		ns = 1; /* a zero it_value would disarm */
 	its.it_value.tv_sec = (time_t)(ns / NS_PER_SEC);
 	its.it_value.tv_nsec = (long)(ns % NS_PER_SEC);
 	rc = acrn_timer_settime(&v->timer, &its);
 	if (rc)
-		pr_err_rl(STALL_NAME ": vcpu %d: cannot arm timer (%d)\n", v->index, rc);
+		pr_err_rl(STALL_NAME ": vcpu %d: cannot set timer (%d)\n", v->index, rc);
 }
 
+static void stall_arm(struct stall_vcpu *v, uint64_t ns)
+{
+	stall_settime(v, ns ? ns : 1); /* a zero it_value would disarm */
+}
+
+/* Waits for a running callback, which therefore never blocks on v->lock. */
 static void stall_disarm(struct stall_vcpu *v)
 {
-	stall_arm(v, 0);
+	stall_settime(v, 0);
 }
 
 /*
@@ -554,15 +558,9 @@ static void stall_reset(struct vmctx *ctx, struct mmio_vdev *dev)
 	}
 }
 
-/*
- * dm_current_frontend() lives in core/main.c, which unit tests and benchmarks
- * do not link: a weak reference lets them fall back to the VM clock's mode.
- */
-#pragma weak dm_current_frontend
-
 static const char *stall_default_clock(void)
 {
-	const struct dm_frontend *fe = dm_current_frontend ? dm_current_frontend() : NULL;
+	const struct dm_frontend *fe = dm_current_frontend();
 
 	if (fe && fe->stall_clock)
 		return fe->stall_clock;
