@@ -27,7 +27,7 @@ MAIN_OBJ  := $(DM_MAIN:%.c=$(BUILD)/%.o)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/%.o)
 BENCHES   := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all deps check unit acrn-check qtest-samples asan tsan bench demo e2e clean
+.PHONY: all deps check unit acrn-check qtest-samples cli asan tsan bench demo e2e clean
 all: $(BUILD)/wdt-dm
 
 # Device and front-end objects are linked directly (never from a static .a,
@@ -73,6 +73,9 @@ acrn-check:
 qtest-samples: $(BUILD)/wdt-dm
 	@sh samples/qtest/run.sh $(BUILD)/wdt-dm
 
+cli: $(BUILD)/wdt-dm
+	@sh tests/cli.sh $(BUILD)/wdt-dm
+
 asan:
 	$(MAKE) BUILD=build/asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" unit
 
@@ -87,6 +90,7 @@ check: deps
 	$(MAKE) unit
 	$(MAKE) acrn-check
 	$(MAKE) qtest-samples
+	$(MAKE) cli
 	$(MAKE) tsan
 	$(MAKE) asan
 

@@ -10,6 +10,7 @@
 #define _FRONTEND_H_
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "linker_set.h"
 #include "vm_clock.h"
@@ -45,5 +46,11 @@ struct dm_frontend {
 
 /* The front end chosen for this run (NULL before main picks one). */
 const struct dm_frontend *dm_current_frontend(void);
+
+/*
+ * One qtest session over the given streams on an initialised VM (hv/qtest.c);
+ * what --qtest runs, exposed for the unit tests.  Returns 0 at EOF or quit.
+ */
+int qtest_session(struct vmctx *ctx, FILE *in, FILE *out);
 
 #endif /* _FRONTEND_H_ */

@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Copyright (c) 2026 The wdt-dm authors */
+/*
+ * wdt-dm's command line and VM lifecycle (DESIGN.md §2, issue "DM core" item 8).
+ * It parses the ACRN-style options, picks the one front end the options
+ * select, brings the core up in dependency order (VM, events, clock, dispatch,
+ * PCI, platform devices), hands control to the front end and tears down in
+ * reverse.  Any bad argument is one line on stderr and exit status 2.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dm_event.h"
+#include "frontend.h"
+#include "inout.h"
+#include "log.h"
+#include "mem.h"
+#include "mmio_dev.h"
+#include "pci_core.h"
+#include "vm_clock.h"
+#include "vmctx.h"
+
+#define WDT_DM_VERSION "0.1.0"
+#define EXIT_USAGE 2
+
+SET_DECLARE(dm_frontend_set, struct dm_frontend);
+
+static const struct dm_frontend *current_fe;
+
+const struct dm_frontend *dm_current_frontend(void)
+{
+	return current_fe;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: wdt-dm [options] --qtest stdio|unix:PATH\n"
+		"       wdt-dm [options] --sim <scenario>\n"
+		"       wdt-dm [options] -- qemu-system-x86_64 [qemu options]\n"
+		"options:\n"
+		"  -s <slot>[:<func>],<emul>[,<opts>]  add a PCI device (e.g. -s 5,wdt-i6300esb)\n"
+		"  --vcpu-stall <opts>     add the vCPU stall detector: base=<addr>,vcpus=<n>,\n"
+		"                          clock=procfs|cputime|monotonic|virtual,action=<action>\n"
+		"  -U, --uuid <uuid>       the VM's UUID (generated when absent)\n"
+		"  --events <file|->       write events as JSON lines\n"
+		"  --qtest stdio|unix:PATH qtest front end (virtual clock)\n"
+		"  --sim <scenario>        simulated-vCPU front end\n"
+		"  -v, --verbose           more log output (repeat for debug)\n"
+		"  -h, --help              this text\n"
+		"      --version           print the version\n"
+		"actions: reset|poweroff|pause|debug|none\n");
+}
+
+static int usage_error(const char *what, const char *arg)
+{
+	fprintf(stderr, "wdt-dm: %s%s%s (see wdt-dm --help)\n", what, arg ? ": " : "",
+		arg ? arg : "");
+	return -EINVAL;
+}
+
+enum { OPT_VCPU_STALL = 0x100, OPT_EVENTS, OPT_QTEST, OPT_SIM, OPT_VERSION };
+
+static const struct option long_opts[] = {
+	{"uuid", required_argument, NULL, 'U'},
+	{"vcpu-stall", required_argument, NULL, OPT_VCPU_STALL},
+	{"events", required_argument, NULL, OPT_EVENTS},
+	{"qtest", required_argument, NULL, OPT_QTEST},
+	{"sim", required_argument, NULL, OPT_SIM},
+	{"verbose", no_argument, NULL, 'v'},
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, OPT_VERSION},
+	{NULL, 0, NULL, 0},
+};
+
+static int set_once(const char **slot, const char *val, const char *name)
+{
+	if (*slot)
+		return usage_error("option given twice", name);
+	*slot = val;
+	return 0;
+}
+
+/* Returns 0 to run, 1 to exit 0 (help/version), -EINVAL for a usage error. */
+static int parse_args(int argc, char **argv, struct dm_options *o)
+{
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+s:U:vh", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			if (pci_parse_slot(optarg) != 0)
+				return -EINVAL; /* the parser printed the line */
+			break;
+		case 'U':
+			if (set_once(&o->uuid, optarg, "--uuid"))
+				return -EINVAL;
+			break;
+		case OPT_VCPU_STALL:
+			if (set_once(&o->stall_opts, optarg, "--vcpu-stall"))
+				return -EINVAL;
+			break;
+		case OPT_EVENTS:
+			if (set_once(&o->events, optarg, "--events"))
+				return -EINVAL;
+			break;
+		case OPT_QTEST:
+			if (set_once(&o->qtest, optarg, "--qtest"))
+				return -EINVAL;
+			break;
+		case OPT_SIM:
+			if (set_once(&o->sim, optarg, "--sim"))
+				return -EINVAL;
+			break;
+		case 'v':
+			o->verbose++;
+			break;
+		case 'h':
+			usage(stdout);
+			return 1;
+		case OPT_VERSION:
+			printf("wdt-dm " WDT_DM_VERSION "\n");
+			return 1;
+		case ':':
+			return usage_error("missing value for option", argv[optind - 1]);
+		default:
+			if (optopt && optopt < 0x100)
+				fprintf(stderr, "wdt-dm: unknown or incomplete option: -%c (see "
+						"wdt-dm --help)\n", optopt);
+			else
+				usage_error("unknown or incomplete option", argv[optind - 1]);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		if (strcmp(argv[optind - 1], "--") != 0)
+			return usage_error("unexpected argument", argv[optind]);
+		o->qemu_argv = &argv[optind];
+		o->qemu_argc = argc - optind;
+	} else if (optind > 1 && strcmp(argv[optind - 1], "--") == 0) {
+		return usage_error("nothing after --", "expected a QEMU command line");
+	}
+	return 0;
+}
+
+static int pick_frontend(const struct dm_options *o)
+{
+	struct dm_frontend **fp;
+	int n = !!o->qtest + !!o->sim + !!o->qemu_argv;
+
+	if (n > 1)
+		return usage_error("more than one front end selected",
+				   "give only one of --qtest, --sim, -- qemu ...");
+	n = 0;
+
+	SET_FOREACH(fp, dm_frontend_set)
+	{
+		if ((*fp)->selected(o)) {
+			current_fe = *fp;
+			n++;
+		}
+	}
+	if (n == 0 && !o->qtest && !o->sim && !o->qemu_argv)
+		return usage_error("no front end selected",
+				   "give --qtest, --sim or -- qemu-system-x86_64 ...");
+	if (n != 1)
+		return usage_error("this front end is not built into wdt-dm", NULL);
+	return 0;
+}
+
+/* Brings devices up; returns 0 or a negative errno (-EINVAL: bad device options). */
+static int vm_devices_init(struct vmctx *ctx, const struct dm_options *o)
+{
+	int rc;
+
+	init_mem();
+	rc = init_inout();
+	if (rc)
+		goto err_mem;
+	rc = init_pci(ctx);
+	if (rc)
+		goto err_inout;
+	if (o->stall_opts) {
+		rc = mmio_dev_add("vcpu-stall", o->stall_opts);
+		if (rc)
+			goto err_pci;
+	}
+	rc = init_mmio_devs(ctx);
+	if (rc)
+		goto err_pci;
+	return 0;
+
+err_pci:
+	deinit_pci(ctx);
+err_inout:
+	deinit_inout();
+err_mem:
+	deinit_mem();
+	return rc;
+}
+
+static void vm_devices_deinit(struct vmctx *ctx)
+{
+	deinit_mmio_devs(ctx);
+	deinit_pci(ctx);
+	deinit_inout();
+	deinit_mem();
+}
+
+static int run(struct vmctx *ctx, const struct dm_options *o)
+{
+	int rc;
+
+	rc = current_fe->prepare ? current_fe->prepare(ctx, o) : 0;
+	if (rc)
+		return rc == -EINVAL ? EXIT_USAGE : 1;
+	pci_set_bar_preassign(current_fe->preassign_bars);
+	rc = timer_core_init(current_fe->clock);
+	if (rc) {
+		fprintf(stderr, "wdt-dm: cannot start the timer core: %s\n", strerror(-rc));
+		return 1;
+	}
+	rc = vm_devices_init(ctx, o);
+	if (rc) {
+		timer_core_fini();
+		if (rc != -EINVAL)
+			fprintf(stderr, "wdt-dm: device initialisation failed: %s\n",
+				strerror(-rc));
+		return rc == -EINVAL ? EXIT_USAGE : 1;
+	}
+	rc = current_fe->run(ctx, o);
+	vm_devices_deinit(ctx);
+	timer_core_fini();
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct dm_options o = {0};
+	struct vmctx ctx;
+	int rc;
+
+	rc = parse_args(argc, argv, &o);
+	if (rc)
+		return rc > 0 ? 0 : EXIT_USAGE;
+	log_set_level((uint8_t)(LOG_WARNING + (o.verbose > 2 ? 3 : o.verbose)));
+	if (pick_frontend(&o))
+		return EXIT_USAGE;
+	if (vm_create(&ctx, o.uuid, 1) != 0) {
+		usage_error("bad UUID", o.uuid);
+		return EXIT_USAGE;
+	}
+	rc = dm_event_open(o.events);
+	if (rc) {
+		fprintf(stderr, "wdt-dm: cannot open events file %s: %s\n", o.events,
+			strerror(-rc));
+		vm_destroy(&ctx);
+		return EXIT_USAGE;
+	}
+	rc = run(&ctx, &o);
+	dm_event_close();
+	vm_destroy(&ctx);
+	pci_slots_clear();
+	mmio_devs_clear();
+	return rc;
+}
