@@ -42,6 +42,7 @@ int main(int argc, char **argv)
 {
 	struct unit_suite **sp;
 	unsigned int failed;
+	unsigned int asserts_failed;
 	unsigned int ran;
 	unsigned int suites_failed;
 
@@ -59,14 +60,15 @@ int main(int argc, char **argv)
 	CU_basic_set_mode(CU_BRM_NORMAL);
 	CU_basic_run_tests();
 	ran = CU_get_number_of_tests_run();
-	failed = CU_get_number_of_tests_failed() + CU_get_number_of_failures();
+	failed = CU_get_number_of_tests_failed();
+	asserts_failed = CU_get_number_of_failures();
 	suites_failed = CU_get_number_of_suites_failed();
 	CU_cleanup_registry();
-	printf("\nunit: %u tests run, %u failures, %u suites failed to initialise\n", ran, failed,
-	       suites_failed);
+	printf("\nunit: %u tests run, %u failed, %u failed assertions, %u suites failed to "
+	       "initialise\n", ran, failed, asserts_failed, suites_failed);
 	if (ran == 0) {
 		fprintf(stderr, "unit: no test ran\n");
 		return 1;
 	}
-	return (failed || suites_failed) ? 1 : 0;
+	return (failed || asserts_failed || suites_failed) ? 1 : 0;
 }

@@ -59,8 +59,9 @@ static void fresh(void)
 static void test_bad_ranges_are_refused(void)
 {
 	struct inout_port bad[] = {
-		mk(-1, 1, IOPORT_F_INOUT), mk(0xffff, 2, IOPORT_F_INOUT), mk(0x100, 0, IOPORT_F_INOUT),
-		mk(0x100, 1, 0),           mk(0x100, 1, 0x8),
+		mk(-1, 1, IOPORT_F_INOUT),  mk(0xffff, 2, IOPORT_F_INOUT),
+		mk(0x100, 0, IOPORT_F_INOUT), mk(0x100, 1, 0),
+		mk(0x100, 1, 0x8),
 	};
 	struct inout_port nohandler = mk(0x100, 1, IOPORT_F_INOUT);
 
@@ -178,7 +179,8 @@ static void test_linker_set_ports_are_registered_by_init(void)
 }
 
 UNIT_SUITE(inout, suite_init, suite_cleanup, UNIT_TEST(test_bad_ranges_are_refused),
-	   UNIT_TEST(test_taken_ports_are_refused), UNIT_TEST(test_every_port_of_a_range_dispatches),
+	   UNIT_TEST(test_taken_ports_are_refused),
+	   UNIT_TEST(test_every_port_of_a_range_dispatches),
 	   UNIT_TEST(test_unclaimed_in_is_all_ones),
 	   UNIT_TEST(test_bad_widths_never_reach_the_handler),
 	   UNIT_TEST(test_direction_flags_are_honoured), UNIT_TEST(test_unregister_frees_the_ports),

@@ -7,6 +7,7 @@
  * that straddle a range end, and answers unclaimed reads with all-ones.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stddef.h>
 
 #include "mem.h"
@@ -221,13 +222,74 @@ static void test_lookup_finds_every_one_of_many_ranges(void)
 		CU_ASSERT_EQUAL_FATAL(register_mem(&r), 0);
 	}
 	for (int i = 0; i < 64 && ok; i++) {
-		ok &= mem_access(NULL, 0, MEM_F_READ, BASE + (uint64_t)i * 0x100 + 0x40, 4, &v) == 0;
+		uint64_t at = BASE + (uint64_t)i * 0x100;
+
+		ok &= mem_access(NULL, 0, MEM_F_READ, at + 0x40, 4, &v) == 0;
 		ok &= probe.arg2 == i;
 		/* the gap after each range stays unclaimed */
-		ok &= mem_access(NULL, 0, MEM_F_READ, BASE + (uint64_t)i * 0x100 + 0x80, 4, &v) ==
-		      -ESRCH;
+		ok &= mem_access(NULL, 0, MEM_F_READ, at + 0x80, 4, &v) == -ESRCH;
 	}
 	CU_ASSERT(ok);
+}
+
+static int const_handler(struct vmctx *ctx, int vcpu, int dir, uint64_t addr, int size,
+			 uint64_t *val, void *arg1, long arg2)
+{
+	(void)ctx, (void)vcpu, (void)size, (void)arg1;
+	if (dir == MEM_F_READ)
+		*val = addr + (uint64_t)arg2;
+	return 0;
+}
+
+struct reader_ctx {
+	int done;
+	unsigned long reads, bad;
+};
+
+/* A vCPU reading two ranges while the other one comes and goes. */
+static void *reader(void *arg)
+{
+	struct reader_ctx *rc = arg;
+
+	for (int n = 0; n < 20000; n++) {
+		for (uint64_t a = BASE; a <= BASE + SIZE; a += SIZE) {
+			uint64_t v = 0;
+			int err = mem_access(NULL, 1, MEM_F_READ, a + 8, 4, &v);
+
+			if (!(err == 0 && v == a + 8 + 1) && !(err == -ESRCH && v == 0xffffffff))
+				rc->bad++;
+			rc->reads++;
+		}
+	}
+	__atomic_store_n(&rc->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void test_concurrent_reads_survive_register_churn(void)
+{
+	struct mem_range stable = {"s", MEM_F_RW, const_handler, NULL, 1, BASE, SIZE};
+	struct mem_range churn = {"c", MEM_F_RW, const_handler, NULL, 1, BASE + SIZE, SIZE};
+	struct reader_ctx rc[2] = {{0}, {0}};
+	pthread_t th[2];
+	int errs = 0;
+
+	reset_bus();
+	CU_ASSERT_EQUAL_FATAL(register_mem(&stable), 0);
+	for (int i = 0; i < 2; i++)
+		CU_ASSERT_EQUAL_FATAL(pthread_create(&th[i], NULL, reader, &rc[i]), 0);
+	/* churn for as long as the readers read: no timing assumptions */
+	while (!__atomic_load_n(&rc[0].done, __ATOMIC_ACQUIRE) ||
+	       !__atomic_load_n(&rc[1].done, __ATOMIC_ACQUIRE)) {
+		errs += register_mem(&churn) != 0;
+		errs += unregister_mem(&churn) != 0;
+	}
+	for (int i = 0; i < 2; i++) {
+		CU_ASSERT_EQUAL(pthread_join(th[i], NULL), 0);
+		CU_ASSERT_EQUAL(rc[i].bad, 0);
+		CU_ASSERT(rc[i].reads > 0);
+	}
+	CU_ASSERT_EQUAL(errs, 0);
+	reset_bus();
 }
 
 UNIT_SUITE(mem, suite_init, suite_cleanup, UNIT_TEST(test_overlapping_ranges_are_refused),
@@ -238,4 +300,5 @@ UNIT_SUITE(mem, suite_init, suite_cleanup, UNIT_TEST(test_overlapping_ranges_are
 	   UNIT_TEST(test_bad_sizes_never_reach_the_handler),
 	   UNIT_TEST(test_straddling_access_is_rejected),
 	   UNIT_TEST(test_unregister_makes_range_unclaimed),
-	   UNIT_TEST(test_lookup_finds_every_one_of_many_ranges));
+	   UNIT_TEST(test_lookup_finds_every_one_of_many_ranges),
+	   UNIT_TEST(test_concurrent_reads_survive_register_churn));

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -95,12 +96,11 @@ static uint32_t conf1_addr(int bus, int slot, int func, int reg)
 	       (uint32_t)reg;
 }
 
+/* Through CONF1, as a guest does (an empty slot reads all-ones). */
 static uint32_t cfg_read(int slot, int off, int bytes)
 {
-	uint32_t v = 0;
-
-	CU_ASSERT_EQUAL(pci_cfg_rw(&ctx, 0, pci_get_vdev(0, slot, 0), 1, off, bytes, &v), 0);
-	return v;
+	outl(0xcf8, conf1_addr(0, slot, 0, off & 0xfc));
+	return in_n(0xcfc + (off & 3), bytes);
 }
 
 static void cfg_write(int slot, int off, int bytes, uint32_t v)
@@ -160,7 +160,8 @@ static void test_slot_option_errors_are_each_rejected(void)
 		"",              "5",              "5,",          ",test-dev",     "32,test-dev",
 		"5:8,test-dev",  "x,test-dev",     "5x,test-dev", "-1,test-dev",   "5:,test-dev",
 		"5:1x,test-dev", "5,no-such-dev",  ":1,test-dev", "0x5,test-dev",  "5,,opts",
-		"99999999999999999999,test-dev",
+		"99999999999999999999,test-dev", "1:5:0,test-dev", "0:5:0:1,test-dev",
+		"x:5:0,test-dev",
 	};
 
 	teardown();
@@ -174,6 +175,9 @@ static void test_slot_option_errors_are_each_rejected(void)
 	CU_ASSERT_EQUAL(quietly(pci_parse_slot, "5,test-dev"), -EINVAL);
 	CU_ASSERT_EQUAL(quietly(pci_parse_slot, "5:0,hostbridge"), -EINVAL);
 	CU_ASSERT_EQUAL(pci_parse_slot("5:1,test-dev"), 0);
+	/* ACRN's bus:slot:func spelling names the same place */
+	CU_ASSERT_EQUAL(pci_parse_slot("0:9:2,test-dev"), 0);
+	CU_ASSERT_EQUAL(quietly(pci_parse_slot, "9:2,test-dev"), -EINVAL);
 	teardown();
 }
 
@@ -190,6 +194,13 @@ static void test_slot_options_place_devices_and_pass_opts(void)
 	CU_ASSERT_EQUAL(pci_get_vdev(0, 31, 7)->bar[0].type, PCIBAR_MEM32);
 	/* the implicit host bridge */
 	CU_ASSERT_PTR_NOT_NULL(pci_get_vdev(0, 0, 0));
+	teardown();
+	/* function 0 announces its siblings, or guests never scan them */
+	bring_up("7,test-dev", "7:2,test-dev");
+	CU_ASSERT_EQUAL(quietly(pci_parse_slot, "7:2,test-dev"), -EINVAL);
+	CU_ASSERT_EQUAL(cfg_read(7, PCIR_HDRTYPE, 1), 0x80);
+	CU_ASSERT_EQUAL(pci_get_cfgdata8(pci_get_vdev(0, 7, 2), PCIR_HDRTYPE), 0);
+	CU_ASSERT_EQUAL(cfg_read(TD_SLOT, PCIR_HDRTYPE, 1), 0xff); /* empty slot */
 	teardown();
 }
 
@@ -509,6 +520,67 @@ static void test_alloc_bar_refuses_bad_requests(void)
 	teardown();
 }
 
+struct race {
+	struct pci_vdev *dev;
+	int done;
+	unsigned long bad;
+};
+
+/* A vCPU polling BAR0 at either of the two addresses the BAR moves between. */
+static void *race_vcpu(void *arg)
+{
+	struct race *r = arg;
+
+	for (int i = 0; i < 20000; i++) {
+		uint64_t a = (i & 1) ? TD_MEM_ADDR : 0x90000000, v = 0;
+		int err = mem_access(&ctx, 1, MEM_F_READ, a + 8, 4, &v);
+
+		if (!(err == 0 && v == 0xa0000008) && !(err == -ESRCH && v == 0xffffffff))
+			r->bad++;
+	}
+	__atomic_add_fetch(&r->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* A device timer raising and dropping its interrupt. */
+static void *race_timer(void *arg)
+{
+	struct race *r = arg;
+
+	for (int i = 0; i < 20000; i++) {
+		pci_lintr_assert(r->dev);
+		pci_lintr_deassert(r->dev);
+	}
+	__atomic_add_fetch(&r->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void test_bar_moves_and_intx_race_safely_with_accesses(void)
+{
+	struct race r = {0};
+	pthread_t vcpu, timer;
+	uint32_t cmd;
+	int flip = 0;
+
+	bring_up("5,test-dev", NULL);
+	r.dev = pci_get_vdev(0, TD_SLOT, 0);
+	cmd = cfg_read(TD_SLOT, PCIR_COMMAND, 2);
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&vcpu, NULL, race_vcpu, &r), 0);
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&timer, NULL, race_timer, &r), 0);
+	while (__atomic_load_n(&r.done, __ATOMIC_ACQUIRE) < 2) {
+		flip ^= 1;
+		cfg_write(TD_SLOT, PCIR_BAR(0), 4, flip ? 0x90000000 : TD_MEM_ADDR);
+		cfg_write(TD_SLOT, PCIR_COMMAND, 2, flip ? cmd | PCIM_CMD_INTxDIS : cmd);
+	}
+	CU_ASSERT_EQUAL(pthread_join(vcpu, NULL), 0);
+	CU_ASSERT_EQUAL(pthread_join(timer, NULL), 0);
+	CU_ASSERT_EQUAL(r.bad, 0);
+	/* the line ended deasserted, so the pin and the status bit say so */
+	CU_ASSERT_FALSE(cfg_read(TD_SLOT, PCIR_STATUS, 2) & PCIM_STATUS_INTxSTATE);
+	CU_ASSERT_EQUAL(intx_level == 1, 0);
+	teardown();
+}
+
 UNIT_SUITE(pci, suite_init, suite_cleanup, UNIT_TEST(test_linker_set_holds_testdev_and_hostbridge),
 	   UNIT_TEST(test_slot_option_errors_are_each_rejected),
 	   UNIT_TEST(test_slot_options_place_devices_and_pass_opts),
@@ -527,4 +599,5 @@ UNIT_SUITE(pci, suite_init, suite_cleanup, UNIT_TEST(test_linker_set_holds_testd
 	   UNIT_TEST(test_vm_reset_restores_the_header_and_bars),
 	   UNIT_TEST(test_init_failure_unwinds_every_device),
 	   UNIT_TEST(test_without_preassign_bars_wait_for_firmware),
-	   UNIT_TEST(test_alloc_bar_refuses_bad_requests));
+	   UNIT_TEST(test_alloc_bar_refuses_bad_requests),
+	   UNIT_TEST(test_bar_moves_and_intx_race_safely_with_accesses));

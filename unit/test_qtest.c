@@ -97,8 +97,8 @@ static void test_overlong_and_binary_lines_are_rejected_whole(void)
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(in);
 	memset(in, 'x', big);
-	memcpy(in + big, "\ninb 0x80\nin\0b 0x80\ninb 0x80", 29);
-	out = session(in, big + 29);
+	memcpy(in + big, "\ninb 0x80\nin\0b 0x80\ninb 0x80", 28);
+	out = session(in, big + 28);
 	CU_ASSERT_STRING_EQUAL(out, "FAIL line too long or not text\nOK 0xff\n"
 				    "FAIL line too long or not text\nOK 0xff\n");
 	free(out);

@@ -165,7 +165,10 @@ static void test_event_strings_are_json_escaped(void)
 	char out[64];
 
 	CU_ASSERT_STRING_EQUAL(dm_event_escape("a\"b\\c\n", out, sizeof(out)), "a\\\"b\\\\c\\u000a");
-	CU_ASSERT_STRING_EQUAL(dm_event_escape("0123456789", out, 8), "0");
+	CU_ASSERT_STRING_EQUAL(dm_event_escape("0123456789", out, 8), "0123456");
+	CU_ASSERT_STRING_EQUAL(dm_event_escape("abc\"", out, 5), "abc");
+	CU_ASSERT_STRING_EQUAL(dm_event_escape("ab\x01", out, 8), "ab");
+	CU_ASSERT_STRING_EQUAL(dm_event_escape("ab\x01", out, 9), "ab\\u0001");
 	fresh_vm();
 	dm_watchdog_expired(&ctx, DM_WDT_ACTION_NONE, "dev\"ice", "x", "y");
 	CU_ASSERT_PTR_NOT_NULL(strstr(lines[0], "\"device\": \"dev\\\"ice\""));

@@ -111,17 +111,19 @@ char *dm_event_escape(const char *s, char *out, unsigned long n)
 
 	if (!n)
 		return out;
-	for (; s && *s && o + 7 < n; s++) {
+	for (; s && *s; s++) {
 		unsigned char c = (unsigned char)*s;
+		bool ctl = c < 0x20 || c == 0x7f;
+		unsigned long need = ctl ? 6 : (c == '"' || c == '\\') ? 2 : 1;
 
-		if (c == '"' || c == '\\') {
-			out[o++] = '\\';
-			out[o++] = (char)c;
-		} else if (c < 0x20 || c == 0x7f) {
+		if (o + need >= n)
+			break; /* truncate on a character boundary, keep the NUL */
+		if (ctl)
 			o += (unsigned long)snprintf(out + o, n - o, "\\u%04x", c);
-		} else {
+		else if (need == 2)
+			out[o++] = '\\', out[o++] = (char)c;
+		else
 			out[o++] = (char)c;
-		}
 	}
 	out[o] = '\0';
 	return out;

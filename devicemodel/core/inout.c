@@ -82,7 +82,8 @@ int register_inout(struct inout_port *iop)
 	int err = inout_check(iop);
 
 	if (err) {
-		pr_warn_rl("inout: refusing bad port range %s\n", iop && iop->name ? iop->name : "?");
+		pr_warn_rl("inout: refusing bad port range %s\n",
+			   iop && iop->name ? iop->name : "?");
 		return err;
 	}
 	err = inout_wrlock();

@@ -35,6 +35,7 @@ SET_DECLARE(pci_vdev_ops_set, struct pci_vdev_ops);
 #define PCI_MEMBAR_MIN 16
 #define PCI_IOBAR_MIN 4
 #define PCI_HOSTBRIDGE "hostbridge"
+#define PCI_HDRTYPE_MFDEV 0x80 /* header type bit 7: more functions in this slot */
 
 #define CONF1_ADDR_PORT 0xcf8
 #define CONF1_DATA_PORT 0xcfc
@@ -163,14 +164,32 @@ static int slot_error(const char *opt, const char *what)
 	return -EINVAL;
 }
 
-/* Splits "<slot>[:<func>]" (the text before the first comma). */
+/* "<bus>:" in front of "<slot>:<func>" (ACRN's three-part form): bus 0 only. */
+static int skip_bus(const char *opt, const char **p, const char *end)
+{
+	const char *c1 = memchr(*p, ':', (size_t)(end - *p));
+	const char *c2 = c1 ? memchr(c1 + 1, ':', (size_t)(end - c1 - 1)) : NULL;
+	int bus;
+
+	if (!c2)
+		return 0;
+	if (parse_dec(*p, c1, 255, &bus) || bus != 0)
+		return slot_error(opt, "only bus 0 is supported");
+	*p = c1 + 1;
+	return 0;
+}
+
+/* Splits "[<bus>:]<slot>[:<func>]" (the text before the first comma). */
 static int parse_slot_func(const char *opt, const char *end, int *slot, int *func)
 {
-	const char *colon = memchr(opt, ':', (size_t)(end - opt));
-	int err;
+	const char *p = opt, *colon;
+	int err = skip_bus(opt, &p, end);
 
+	if (err)
+		return err;
+	colon = memchr(p, ':', (size_t)(end - p));
 	*func = 0;
-	err = parse_dec(opt, colon ? colon : end, PCI_MAX_SLOTS - 1, slot);
+	err = parse_dec(p, colon ? colon : end, PCI_MAX_SLOTS - 1, slot);
 	if (err)
 		return slot_error(opt, err == -ERANGE ? "slot must be 0..31" :
 							"slot is not a decimal number");
@@ -208,20 +227,22 @@ static int spec_store(const char *opt, int slot, int func, const char *emul, siz
 /*
  * The -s grammar (ACRN's, bus 0 only):
  *
- *     -s <slot>[:<func>],<emul>[,<opts>]
+ *     -s [<bus>:]<slot>[:<func>],<emul>[,<opts>]
  *
+ *   <bus>   0 (ACRN's three-part form; only with :<func>)
  *   <slot>  decimal 0..31            <func>  decimal 0..7 (default 0)
  *   <emul>  a class_name of the pci_vdev_ops_set linker set, e.g. wdt-i6300esb
  *   <opts>  everything after the second comma, handed verbatim to vdev_init
  *
- * Examples: "5,wdt-i6300esb", "6:1,wdt-i6300esb,action=poweroff".
+ * Examples: "5,wdt-i6300esb", "6:1,wdt-i6300esb,action=poweroff", "0:7:0,hostbridge".
  * Errors (one line on stderr, -EINVAL): missing or unknown emulation, slot or
- * function out of range or not a number, slot/function given twice.
+ * function out of range or not a number, a bus other than 0, slot/function
+ * given twice.
  */
 int pci_parse_slot(const char *opt)
 {
 	const char *comma, *emul, *opts;
-	int slot, func, err;
+	int slot = 0, func = 0, err;
 	size_t len;
 
 	if (!opt)
@@ -581,31 +602,29 @@ void pci_lintr_deassert(struct pci_vdev *dev)
 	pci_mutex_unlock(&dev->lintr.lock);
 }
 
-/* INTxDIS flipped with the line asserted: the pin follows the mask. */
-static void pci_intx_mask_changed(struct pci_vdev *dev, bool masked)
+/*
+ * INTxDIS flipped with the line asserted: the pin follows the mask.  Called
+ * with lintr.lock held and the new command already stored, so an assert or
+ * deassert from another thread sees either the old mask and state or the new.
+ */
+static void pci_intx_mask_changed(struct pci_vdev *dev, uint16_t old, uint16_t cur)
 {
-	pci_mutex_lock(&dev->lintr.lock);
-	if (dev->lintr.state == ASSERTED)
-		pci_intx_deliver(dev, masked ? 0 : 1);
-	pci_status_intx(dev, dev->lintr.state == ASSERTED);
-	pci_mutex_unlock(&dev->lintr.lock);
+	if (((old ^ cur) & PCIM_CMD_INTxDIS) && dev->lintr.state == ASSERTED)
+		pci_intx_deliver(dev, (cur & PCIM_CMD_INTxDIS) ? 0 : 1);
 }
 
 /* -- configuration cycles ---------------------------------------------------- */
 
-static void pci_cmd_changed(struct pci_vdev *dev, uint16_t old, uint16_t cur)
-{
-	if ((old ^ cur) & PCI_CMD_DECODE)
-		pci_bars_sync(dev);
-	if ((old ^ cur) & PCIM_CMD_INTxDIS)
-		pci_intx_mask_changed(dev, (cur & PCIM_CMD_INTxDIS) != 0);
-}
-
-/* Standard semantics of a header write outside the BARs: the mask decides. */
+/*
+ * Standard semantics of a header write outside the BARs: the mask decides.
+ * The bytes are stored under lintr.lock (INTxDIS gates delivery); BARs are
+ * re-synced after it is dropped, since that may wait for BAR handlers.
+ */
 static void pci_hdr_write(struct pci_vdev *dev, int offset, int bytes, uint32_t val)
 {
-	uint16_t old = pci_cmd(dev);
+	uint16_t old = pci_cmd(dev), cur;
 
+	pci_mutex_lock(&dev->lintr.lock);
 	for (int i = 0; i < bytes; i++) {
 		uint8_t m = pci_hdr_wmask[offset + i];
 		uint8_t v = (uint8_t)(val >> (8 * i));
@@ -614,7 +633,11 @@ static void pci_hdr_write(struct pci_vdev *dev, int offset, int bytes, uint32_t 
 			cfg_store8(dev, offset + i,
 				   (uint8_t)((cfg_load8(dev, offset + i) & ~m) | (v & m)));
 	}
-	pci_cmd_changed(dev, old, pci_cmd(dev));
+	cur = pci_cmd(dev);
+	pci_intx_mask_changed(dev, old, cur);
+	pci_mutex_unlock(&dev->lintr.lock);
+	if ((old ^ cur) & PCI_CMD_DECODE)
+		pci_bars_sync(dev);
 }
 
 static void pci_std_write(struct pci_vdev *dev, int offset, int bytes, uint32_t val)
@@ -839,17 +862,15 @@ static void pci_dev_reset(struct pci_vdev *dev)
 	uint16_t old;
 
 	pci_mutex_lock(&dev->cfg_lock);
+	pci_mutex_lock(&dev->lintr.lock);
 	old = pci_cmd(dev);
 	for (int off = 0; off < PCI_HDR_SIZE; off++)
-		if (off != PCIR_STATUS)
-			cfg_store8(dev, off, dev->cfg_reset[off]);
+		cfg_store8(dev, off, dev->cfg_reset[off]);
+	pci_status_intx(dev, dev->lintr.state == ASSERTED);
+	pci_intx_mask_changed(dev, old, pci_cmd(dev));
+	pci_mutex_unlock(&dev->lintr.lock);
 	for (int i = 0; i <= PCI_BARMAX; i++)
 		pci_bar_load(dev, i, false);
-	pci_cmd_changed(dev, old, pci_cmd(dev));
-	pci_mutex_lock(&dev->lintr.lock);
-	cfg_store8(dev, PCIR_STATUS, dev->cfg_reset[PCIR_STATUS]);
-	pci_status_intx(dev, dev->lintr.state == ASSERTED);
-	pci_mutex_unlock(&dev->lintr.lock);
 	pci_mutex_unlock(&dev->cfg_lock);
 }
 
@@ -878,6 +899,22 @@ static void pci_devs_destroy(struct vmctx *ctx)
 			pci_dev_destroy(ctx, s, f);
 }
 
+/* Guests scan functions 1-7 only when function 0 says it is multi-function. */
+static void pci_mark_multifunction(void)
+{
+	for (int s = 0; s < PCI_MAX_SLOTS; s++) {
+		struct pci_vdev *f0 = pci_devs[s][0];
+		bool more = false;
+
+		for (int f = 1; f < PCI_MAX_FUNCS; f++)
+			more |= pci_devs[s][f] != NULL;
+		if (!f0 || !more)
+			continue;
+		f0->cfgdata[PCIR_HDRTYPE] |= PCI_HDRTYPE_MFDEV;
+		f0->cfg_reset[PCIR_HDRTYPE] |= PCI_HDRTYPE_MFDEV;
+	}
+}
+
 static int pci_devs_create(struct vmctx *ctx)
 {
 	for (int s = 0; s < PCI_MAX_SLOTS; s++) {
@@ -892,6 +929,7 @@ static int pci_devs_create(struct vmctx *ctx)
 				return err;
 		}
 	}
+	pci_mark_multifunction();
 	return 0;
 }
 
