@@ -83,7 +83,7 @@ tsan:
 	$(MAKE) BUILD=build/tsan OPT=-O1 SAN="-fsanitize=thread" build/tsan/unit/unit_tests
 	TSAN_OPTIONS="halt_on_error=1" build/tsan/unit/unit_tests $(TSAN_SUITES)
 
-TSAN_SUITES ?= timer
+TSAN_SUITES ?= timer mem inout pci platform vcpu_stall
 
 check: deps
 	$(MAKE) all
@@ -96,6 +96,18 @@ check: deps
 
 bench: $(BUILD)/wdt-dm $(BENCHES)
 	@for b in $(BENCHES); do echo "== $$b"; $$b || exit 1; done
+
+# Real guests (issue 5): the Debian guest image, the demo (the main job) and the
+# end-to-end tests with the stock Linux driver.  They install what they need.
+.PHONY: guest-image
+guest-image:
+	@sh samples/guest/build-image.sh >/dev/null
+
+demo: $(BUILD)/wdt-dm
+	@DM=$(BUILD)/wdt-dm bash samples/guest/demo.sh
+
+e2e: $(BUILD)/wdt-dm
+	@DM=$(BUILD)/wdt-dm bash tests/e2e/run.sh
 
 # -- hardening (issue 7): libFuzzer harnesses and valgrind ---------------------
 # `make fuzz` builds every unit/fuzz/fuzz_*.c with clang and ASan+UBSan+libFuzzer
@@ -116,7 +128,6 @@ FUZZ_JOBS   ?= 2
 FUZZ_FLAGS  ?= -timeout=20 -rss_limit_mb=2048 -max_len=4096
 VG          := valgrind -q --error-exitcode=1 --leak-check=full \
 	       --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect
-VG_STALL    := base=0x3000,vcpus=4,clock=virtual
 
 .PHONY: fuzz fuzz-bins fuzz-deps fuzz-smoke fuzz-long valgrind fault-cases
 

@@ -106,7 +106,7 @@ static void test_expiry_emits_watchdog_and_queues_request(void)
 static void test_requests_come_out_in_order_and_overflow_drops(void)
 {
 	struct vm_action_req r;
-	char id[8];
+	char id[16];
 
 	fresh_vm();
 	for (int i = 0; i < VM_ACTION_QUEUE + 3; i++) {

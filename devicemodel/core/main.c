@@ -29,13 +29,6 @@
 
 SET_DECLARE(dm_frontend_set, struct dm_frontend);
 
-static const struct dm_frontend *current_fe;
-
-const struct dm_frontend *dm_current_frontend(void)
-{
-	return current_fe;
-}
-
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -161,7 +154,7 @@ static int pick_frontend(const struct dm_options *o)
 	SET_FOREACH(fp, dm_frontend_set)
 	{
 		if ((*fp)->selected(o)) {
-			current_fe = *fp;
+			dm_set_current_frontend(*fp);
 			n++;
 		}
 	}
@@ -214,13 +207,14 @@ static void vm_devices_deinit(struct vmctx *ctx)
 
 static int run(struct vmctx *ctx, const struct dm_options *o)
 {
+	const struct dm_frontend *fe = dm_current_frontend();
 	int rc;
 
-	rc = current_fe->prepare ? current_fe->prepare(ctx, o) : 0;
+	rc = fe->prepare ? fe->prepare(ctx, o) : 0;
 	if (rc)
 		return rc == -EINVAL ? EXIT_USAGE : 1;
-	pci_set_bar_preassign(current_fe->preassign_bars);
-	rc = timer_core_init(current_fe->clock);
+	pci_set_bar_preassign(fe->preassign_bars);
+	rc = timer_core_init(fe->clock);
 	if (rc) {
 		fprintf(stderr, "wdt-dm: cannot start the timer core: %s\n", strerror(-rc));
 		return 1;
@@ -233,7 +227,7 @@ static int run(struct vmctx *ctx, const struct dm_options *o)
 				strerror(-rc));
 		return rc == -EINVAL ? EXIT_USAGE : 1;
 	}
-	rc = current_fe->run(ctx, o);
+	rc = fe->run(ctx, o);
 	vm_devices_deinit(ctx);
 	timer_core_fini();
 	return rc;

@@ -46,6 +46,7 @@ struct dm_frontend {
 
 /* The front end chosen for this run (NULL before main picks one). */
 const struct dm_frontend *dm_current_frontend(void);
+void dm_set_current_frontend(const struct dm_frontend *fe);
 
 /*
  * One qtest session over the given streams on an initialised VM (hv/qtest.c);

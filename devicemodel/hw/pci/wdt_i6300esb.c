@@ -1,0 +1,661 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Copyright (c) 2026 The wdt-dm authors */
+/*
+ * wdt-i6300esb: the watchdog timer of the Intel 6300ESB I/O controller hub
+ * (PCI 8086:25AB), as SPEC.md section 1 specifies and the stock Linux
+ * i6300esb driver (current and pre-2017) expects.  Two-stage down-counter:
+ * stage 1 (preload 1) ends with an optional INTx, stage 2 (preload 2) ends
+ * with the watchdog action, carried out through the reboot API (dm_reset.h,
+ * DESIGN.md section 6), and a device reset that keeps the timeout flag.
+ * Durations are nanosecond-exact on the VM clock (SPEC 1.4).  Config 0x60 and
+ * 0x68 are decoded at any width; BAR0 holds the preloads, GINTSR and the
+ * reload register behind the 0x80/0x86 unlock sequence (SPEC 1.3).
+ *
+ * Portability: this file uses only names ACRN's devicemodel also has
+ * (pci_core.h, pcireg.h, timer.h, log.h) plus dm_reset.h; `make acrn-check`
+ * compiles it against ACRN's headers (docs/acrn-shim.md lists the shim).
+ *
+ * Locking.  Every instance has two mutexes.  'mu' guards the register state
+ * and is the only lock the timer callback takes.  'ctl' is taken first by
+ * every other path (config, BAR, reset hook) and serialises them.  Disarming
+ * (settime 0) waits for a running callback, and that callback may be blocked
+ * on 'mu', so a disarm is done with 'ctl' held and 'mu' released: the
+ * callback can then finish, and no other path can arm in between (they all
+ * need 'ctl').  Arming never waits, so it happens under 'mu'.  A callback
+ * whose expiry was overtaken while it waited for 'mu' (a reload re-armed
+ * the timer, or the countdown was stopped) notices it under 'mu' -- the timer
+ * is armed again, or 'counting' is false -- and does nothing.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dm_reset.h"
+#include "log.h"
+#include "pci_core.h"
+#include "pcireg.h"
+#include "timer.h"
+
+/* ---- register map ------------------------------------------------------ */
+
+#define ESB_VENDOR_INTEL 0x8086
+#define ESB_DEVICE_WDT 0x25AB
+#define ESB_BAR_IDX 0
+#define ESB_BAR_SIZE 0x10
+
+/* Config space, device specific */
+#define ESB_CFG_CONFIG 0x60        /* 16 bit: WDT configuration */
+#define ESB_CONFIG_OUTPUT_DIS 0x0020 /* bit 5: 1 = WDT_OUTPUT (reboot) disabled */
+#define ESB_CONFIG_1MHZ 0x0004       /* bit 2: prescaler, 0 = 1 kHz, 1 = 1 MHz */
+#define ESB_CONFIG_INT_TYPE 0x0003   /* bits 1:0: stage-1 interrupt type */
+#define ESB_INT_TYPE_IRQ 0x0
+#define ESB_INT_TYPE_SMI 0x2         /* 0x1 reserved and 0x3: disabled */
+#define ESB_CONFIG_MASK (ESB_CONFIG_OUTPUT_DIS | ESB_CONFIG_1MHZ | ESB_CONFIG_INT_TYPE)
+#define ESB_CFG_LOCK 0x68          /* 8 bit: WDT lock */
+#define ESB_LOCK_FREE_RUN 0x04       /* bit 2: 1 = free-running, 0 = two-stage watchdog */
+#define ESB_LOCK_ENABLE 0x02         /* bit 1: countdown enabled */
+#define ESB_LOCK_LOCKED 0x01         /* bit 0: register frozen until device reset */
+#define ESB_LOCK_MASK (ESB_LOCK_FREE_RUN | ESB_LOCK_ENABLE | ESB_LOCK_LOCKED)
+
+/* BAR0, memory */
+#define ESB_REG_PRELOAD1 0x00      /* 32-bit write, protected: stage-1 preload */
+#define ESB_REG_PRELOAD2 0x04      /* 32-bit write, protected: stage-2 preload */
+#define ESB_REG_GINTSR 0x08        /* bit 0: stage-1 interrupt active, W1C */
+#define ESB_GINTSR_INT_ACTIVE 0x01
+#define ESB_REG_RELOAD 0x0C        /* 16 bit: unlock sequence and reload */
+#define ESB_RELOAD_RELOAD 0x0100     /* bit 8: restart stage 1 */
+#define ESB_RELOAD_TIMEOUT 0x0200    /* bit 9: timeout flag (W1C) */
+#define ESB_RELOAD_TIMEOUT_OLD 0x1000 /* bit 12: what pre-2017 Linux wrote to clear it */
+#define ESB_RELOAD_FLAG_READ (ESB_RELOAD_TIMEOUT | ESB_RELOAD_TIMEOUT_OLD)
+#define ESB_UNLOCK_FIRST 0x80
+#define ESB_UNLOCK_SECOND 0x86
+#define ESB_PRELOAD_MASK 0xFFFFFU
+#define ESB_PRELOAD_RESET 0xFFFFFU
+
+/* Timing (SPEC 1.4): one PCI clock is 30 ns; the prescaler divides by 2^15 or 2^5. */
+#define ESB_PCI_CLOCK_NS 30ULL
+#define ESB_SHIFT_1KHZ 15
+#define ESB_SHIFT_1MHZ 5
+
+#define ESB_NAME "wdt-i6300esb"
+#define ESB_STAGE2_NAME "stage2" /* the "stage" of the WATCHDOG event */
+#define ESB_ID_LEN 16
+#define ESB_LOG_BURST 10UL
+#define ESB_LOG_EVERY 1000UL
+
+enum esb_unlock { ESB_UNLOCK_IDLE, ESB_UNLOCK_HALF, ESB_UNLOCK_OPEN };
+
+/* What a BAR write means to the unlock state machine. */
+enum esb_write_kind {
+	ESB_WRITE_SEQUENCE,  /* 0x80/0x86: advanced the sequence */
+	ESB_WRITE_PROTECTED, /* the one write the open unlock allows */
+	ESB_WRITE_PLAIN,     /* anything else: unprotected effects only */
+};
+
+struct esb {
+	struct pci_vdev *dev;
+	struct vmctx *ctx;
+	pthread_mutex_t ctl; /* outer: every path but the timer callback */
+	pthread_mutex_t mu;  /* inner: the state below, shared with the callback */
+	struct acrn_timer timer;
+	enum dm_wdt_action action;
+	char id[ESB_ID_LEN]; /* "bus:slot.func" */
+
+	uint16_t config;     /* 0x60, ESB_CONFIG_MASK bits */
+	uint8_t lock;        /* 0x68, ESB_LOCK_MASK bits */
+	uint32_t preload[2]; /* stage 1, stage 2 */
+	uint8_t gintsr;
+	enum esb_unlock unlock;
+	int stage;           /* 1 or 2 */
+	bool counting;       /* a stage countdown is in progress */
+	/* Survives device and VM resets: cleared by the guest or a DM restart only. */
+	bool timeout_flag;
+	unsigned long odd_accesses; /* per-instance log rate limit */
+};
+
+/* ---- helpers ------------------------------------------------------------- */
+
+static void esb_mutex_lock(pthread_mutex_t *m)
+{
+	int err = pthread_mutex_lock(m);
+
+	if (err)
+		pr_err(ESB_NAME ": mutex lock failed: %s\n", strerror(err));
+}
+
+static void esb_mutex_unlock(pthread_mutex_t *m)
+{
+	int err = pthread_mutex_unlock(m);
+
+	if (err)
+		pr_err(ESB_NAME ": mutex unlock failed: %s\n", strerror(err));
+}
+
+/* A guest hammering odd accesses costs a counter increment, not a log line. */
+static bool esb_log_ok(struct esb *s)
+{
+	unsigned long n = s->odd_accesses++;
+
+	return n < ESB_LOG_BURST || n % ESB_LOG_EVERY == 0;
+}
+
+/*
+ * SPEC 1.4: P x 2^15 x 30 ns (1 kHz) or P x 2^5 x 30 ns (1 MHz).  P = 0 lasts
+ * one tick: the hardware reloads and counts down at least once, and a zero
+ * it_value would disarm the timer instead of firing it.
+ */
+static uint64_t wdt_stage_duration_ns(uint32_t preload, bool one_mhz)
+{
+	uint64_t ticks = preload ? preload : 1;
+
+	return (ticks << (one_mhz ? ESB_SHIFT_1MHZ : ESB_SHIFT_1KHZ)) * ESB_PCI_CLOCK_NS;
+}
+
+static bool esb_enabled(const struct esb *s)
+{
+	return (s->lock & ESB_LOCK_ENABLE) != 0;
+}
+
+/* Enters stage 1 or 2 with that stage's current preload (mu held). */
+static void esb_stage_start(struct esb *s, int stage)
+{
+	uint64_t ns = wdt_stage_duration_ns(s->preload[stage - 1],
+					    (s->config & ESB_CONFIG_1MHZ) != 0);
+	struct itimerspec its = {
+		.it_value = {.tv_sec = (time_t)(ns / NS_PER_SEC),
+			     .tv_nsec = (long)(ns % NS_PER_SEC)},
+	};
+	int err;
+
+	s->stage = stage;
+	s->counting = true;
+	err = acrn_timer_settime(&s->timer, &its);
+	if (err) {
+		s->counting = false;
+		if (esb_log_ok(s))
+			pr_err(ESB_NAME " %s: cannot arm stage %d timer (%d)\n", s->id, stage, err);
+	}
+}
+
+/* With ctl held and mu released (see the locking note at the top). */
+static void esb_disarm(struct esb *s)
+{
+	struct itimerspec zero = {{0, 0}, {0, 0}};
+
+	if (acrn_timer_settime(&s->timer, &zero))
+		pr_err(ESB_NAME " %s: cannot disarm timer\n", s->id);
+}
+
+static void esb_gintsr_clear(struct esb *s)
+{
+	if (s->gintsr & ESB_GINTSR_INT_ACTIVE)
+		pci_lintr_deassert(s->dev);
+	s->gintsr = 0;
+}
+
+/*
+ * Power-on state except the timeout flag (SPEC 1.5).  Stops the countdown
+ * logically; the caller disarms the timer if one may still be armed.
+ */
+static void esb_power_on_state(struct esb *s)
+{
+	s->config = 0;
+	s->lock = 0;
+	s->preload[0] = ESB_PRELOAD_RESET;
+	s->preload[1] = ESB_PRELOAD_RESET;
+	esb_gintsr_clear(s);
+	s->unlock = ESB_UNLOCK_IDLE;
+	s->stage = 1;
+	s->counting = false;
+}
+
+/* Every path but the timer callback enters and leaves through these two. */
+static void esb_enter(struct esb *s)
+{
+	esb_mutex_lock(&s->ctl);
+	esb_mutex_lock(&s->mu);
+}
+
+static void esb_leave(struct esb *s, bool disarm)
+{
+	esb_mutex_unlock(&s->mu);
+	if (disarm)
+		esb_disarm(s);
+	esb_mutex_unlock(&s->ctl);
+}
+
+/* ---- expiry -------------------------------------------------------------- */
+
+static void esb_stage1_expired(struct esb *s)
+{
+	switch (s->config & ESB_CONFIG_INT_TYPE) {
+	case ESB_INT_TYPE_IRQ:
+		s->gintsr |= ESB_GINTSR_INT_ACTIVE;
+		pci_lintr_assert(s->dev);
+		break;
+	case ESB_INT_TYPE_SMI:
+		if (esb_log_ok(s))
+			pr_info(ESB_NAME " %s: stage 1 expired, SMI requested (not modelled)\n",
+				s->id);
+		break;
+	default: /* disabled (and the reserved encoding) */
+		break;
+	}
+	esb_stage_start(s, 2);
+}
+
+static void esb_stage2_expired(struct esb *s)
+{
+	if (!(s->config & ESB_CONFIG_OUTPUT_DIS)) {
+		s->timeout_flag = true;
+		dm_watchdog_expired(s->ctx, s->action, ESB_NAME, s->id, ESB_STAGE2_NAME);
+		/* The timer just fired and is not re-armed: nothing to disarm. */
+		esb_power_on_state(s);
+	} else if (s->lock & ESB_LOCK_FREE_RUN) {
+		esb_stage_start(s, 1);
+	} else {
+		s->counting = false; /* stays enabled; a reload starts it again */
+	}
+}
+
+/* True when the timer was armed again after this expiry was taken off the heap. */
+static bool esb_expiry_overtaken(struct esb *s)
+{
+	struct itimerspec cur;
+
+	if (acrn_timer_gettime(&s->timer, &cur))
+		return false;
+	return cur.it_value.tv_sec != 0 || cur.it_value.tv_nsec != 0;
+}
+
+static void esb_timer_cb(void *param, uint64_t nexp)
+{
+	struct esb *s = param;
+
+	(void)nexp; /* one-shot */
+	esb_mutex_lock(&s->mu);
+	if (s->counting && !esb_expiry_overtaken(s)) {
+		if (s->stage == 1)
+			esb_stage1_expired(s);
+		else
+			esb_stage2_expired(s);
+	}
+	esb_mutex_unlock(&s->mu);
+}
+
+/* ---- config space (SPEC 1.2) --------------------------------------------- */
+
+static bool esb_cfg_covers(int offset, int bytes, int reg)
+{
+	return reg >= offset && reg < offset + bytes;
+}
+
+/* Does this access touch a byte of 0x60-0x61 or 0x68? */
+static bool esb_cfg_is_ours(int offset, int bytes)
+{
+	return esb_cfg_covers(offset, bytes, ESB_CFG_CONFIG) ||
+	       esb_cfg_covers(offset, bytes, ESB_CFG_CONFIG + 1) ||
+	       esb_cfg_covers(offset, bytes, ESB_CFG_LOCK);
+}
+
+/* One byte of the decoded window; reserved neighbours read 0. */
+static uint8_t esb_cfg_byte(const struct esb *s, int reg)
+{
+	switch (reg) {
+	case ESB_CFG_CONFIG:
+		return (uint8_t)s->config;
+	case ESB_CFG_CONFIG + 1:
+		return (uint8_t)(s->config >> 8);
+	case ESB_CFG_LOCK:
+		return s->lock;
+	default:
+		return 0;
+	}
+}
+
+static int esb_cfgread(struct vmctx *ctx, int vcpu, struct pci_vdev *pi, int offset, int bytes,
+		       uint32_t *retval)
+{
+	struct esb *s = pi->arg;
+	uint32_t v = 0;
+
+	(void)ctx, (void)vcpu;
+	if (!s || !esb_cfg_is_ours(offset, bytes))
+		return -1;
+	esb_mutex_lock(&s->mu);
+	for (int i = 0; i < bytes; i++)
+		v |= (uint32_t)esb_cfg_byte(s, offset + i) << (8 * i);
+	esb_mutex_unlock(&s->mu);
+	*retval = v;
+	return 0;
+}
+
+/* Lock register write (mu held).  Returns true when the timer must be disarmed. */
+static bool esb_lock_write(struct esb *s, uint8_t val)
+{
+	bool was_enabled = esb_enabled(s);
+
+	if (s->lock & ESB_LOCK_LOCKED) {
+		pr_dbg(ESB_NAME " %s: lock register is locked, write 0x%02x ignored\n", s->id, val);
+		return false;
+	}
+	s->lock = val & ESB_LOCK_MASK;
+	if (!was_enabled && esb_enabled(s))
+		esb_stage_start(s, 1);
+	else if (was_enabled && !esb_enabled(s) && s->counting) {
+		s->counting = false;
+		return true;
+	}
+	return false;
+}
+
+/* Merges the bytes of 0x60-0x61 this access covers; the prescaler applies at the next stage. */
+static void esb_config_write(struct esb *s, int offset, int bytes, uint32_t val)
+{
+	uint16_t cur = s->config;
+
+	for (int i = 0; i < 2; i++) {
+		int reg = ESB_CFG_CONFIG + i;
+
+		if (!esb_cfg_covers(offset, bytes, reg))
+			continue;
+		cur = (uint16_t)(cur & ~(0xffU << (8 * i)));
+		cur = (uint16_t)(cur | (((val >> (8 * (reg - offset))) & 0xffU) << (8 * i)));
+	}
+	s->config = cur & ESB_CONFIG_MASK;
+}
+
+static int esb_cfgwrite(struct vmctx *ctx, int vcpu, struct pci_vdev *pi, int offset, int bytes,
+			uint32_t val)
+{
+	struct esb *s = pi->arg;
+	bool disarm = false;
+
+	(void)ctx, (void)vcpu;
+	if (!s || !esb_cfg_is_ours(offset, bytes))
+		return -1;
+	esb_enter(s);
+	esb_config_write(s, offset, bytes, val);
+	if (esb_cfg_covers(offset, bytes, ESB_CFG_LOCK))
+		disarm = esb_lock_write(s, (uint8_t)(val >> (8 * (ESB_CFG_LOCK - offset))));
+	esb_leave(s, disarm);
+	return 0;
+}
+
+/* ---- BAR0 (SPEC 1.3) ------------------------------------------------------ */
+
+static bool esb_bar_access_ok(uint64_t offset, int size)
+{
+	if (size != 1 && size != 2 && size != 4)
+		return false;
+	return offset < ESB_BAR_SIZE && offset + (uint64_t)size <= ESB_BAR_SIZE &&
+	       offset % (uint64_t)size == 0;
+}
+
+/*
+ * The unlock state machine, the only place it lives (mu held).  At 0x0C, a
+ * write of exactly 0x80 (any width) starts the sequence, even from OPEN; 0x86
+ * right after it opens the lock.  While OPEN, the next 16- or 32-bit write
+ * anywhere in the BAR is the protected one and closes the lock whether or not
+ * it has an effect.  8-bit writes of any other value neither act nor consume.
+ */
+static enum esb_write_kind esb_unlock_step(struct esb *s, uint64_t offset, int size,
+					   uint32_t val)
+{
+	if (offset == ESB_REG_RELOAD && val == ESB_UNLOCK_FIRST) {
+		s->unlock = ESB_UNLOCK_HALF;
+		return ESB_WRITE_SEQUENCE;
+	}
+	if (offset == ESB_REG_RELOAD && val == ESB_UNLOCK_SECOND &&
+	    s->unlock == ESB_UNLOCK_HALF) {
+		s->unlock = ESB_UNLOCK_OPEN;
+		return ESB_WRITE_SEQUENCE;
+	}
+	if (size == 1 || s->unlock != ESB_UNLOCK_OPEN)
+		return ESB_WRITE_PLAIN;
+	s->unlock = ESB_UNLOCK_IDLE;
+	return ESB_WRITE_PROTECTED;
+}
+
+/* The reload register's protected 16-bit write. */
+static void esb_reload_write(struct esb *s, uint32_t val)
+{
+	if (val & (ESB_RELOAD_TIMEOUT | ESB_RELOAD_TIMEOUT_OLD))
+		s->timeout_flag = false;
+	if ((val & ESB_RELOAD_RELOAD) && esb_enabled(s))
+		esb_stage_start(s, 1); /* re-arming replaces the pending deadline */
+}
+
+/* What the one protected write does; other (offset, width) pairs only consume it. */
+static void esb_protected_write(struct esb *s, uint64_t offset, int size, uint32_t val)
+{
+	if (size == 4 && (offset == ESB_REG_PRELOAD1 || offset == ESB_REG_PRELOAD2))
+		s->preload[offset / 4] = val & ESB_PRELOAD_MASK;
+	else if (size == 2 && offset == ESB_REG_RELOAD)
+		esb_reload_write(s, val);
+	else
+		pr_dbg(ESB_NAME " %s: %d-byte write at 0x%x consumed the unlock\n", s->id, size,
+		       (unsigned int)offset);
+}
+
+static void esb_barwrite(struct vmctx *ctx, int vcpu, struct pci_vdev *pi, int baridx,
+			 uint64_t offset, int size, uint64_t value)
+{
+	struct esb *s = pi->arg;
+	uint32_t val = (uint32_t)value;
+	enum esb_write_kind kind;
+
+	(void)ctx, (void)vcpu;
+	if (!s)
+		return;
+	esb_enter(s);
+	if (baridx != ESB_BAR_IDX || !esb_bar_access_ok(offset, size)) {
+		if (esb_log_ok(s))
+			pr_warn(ESB_NAME " %s: %d-byte write at BAR%d+0x%lx ignored\n", s->id, size,
+				baridx, (unsigned long)offset);
+		esb_leave(s, false);
+		return;
+	}
+	kind = esb_unlock_step(s, offset, size, val);
+	/* GINTSR is not protected: write-1-to-clear works at any time. */
+	if (offset == ESB_REG_GINTSR && (val & ESB_GINTSR_INT_ACTIVE))
+		esb_gintsr_clear(s);
+	if (kind == ESB_WRITE_PROTECTED)
+		esb_protected_write(s, offset, size, val);
+	esb_leave(s, false);
+}
+
+static uint64_t esb_barread(struct vmctx *ctx, int vcpu, struct pci_vdev *pi, int baridx,
+			    uint64_t offset, int size)
+{
+	struct esb *s = pi->arg;
+	uint64_t v = 0;
+
+	(void)ctx, (void)vcpu;
+	if (!s)
+		return 0;
+	esb_mutex_lock(&s->mu);
+	if (baridx != ESB_BAR_IDX || !esb_bar_access_ok(offset, size)) {
+		if (esb_log_ok(s))
+			pr_warn(ESB_NAME " %s: %d-byte read at BAR%d+0x%lx ignored\n", s->id, size,
+				baridx, (unsigned long)offset);
+	} else if (offset == ESB_REG_GINTSR) {
+		v = s->gintsr;
+	} else if (offset == ESB_REG_RELOAD && size == 2 && s->timeout_flag) {
+		v = ESB_RELOAD_FLAG_READ;
+	}
+	/* Preloads are write-only; reads never touch the unlock state. */
+	esb_mutex_unlock(&s->mu);
+	return v;
+}
+
+/* ---- lifecycle ------------------------------------------------------------ */
+
+/* VM reset: the whole device returns to power-on, the timeout flag stays. */
+static void esb_reset_hook(void *arg)
+{
+	struct esb *s = arg;
+
+	esb_enter(s);
+	esb_power_on_state(s);
+	esb_leave(s, true);
+}
+
+static int esb_opt_error(const char *what, const char *opt, size_t len)
+{
+	pr_err(ESB_NAME ": %s '%.*s' (expected action=reset|poweroff|pause|debug|none)\n", what,
+	       (int)len, opt);
+	return -EINVAL;
+}
+
+/* One "key=value" of the comma-separated options. */
+static int esb_parse_one(const char *opt, size_t len, enum dm_wdt_action *action)
+{
+	static const char key[] = "action=";
+	char value[16];
+
+	if (len <= sizeof(key) - 1 || strncmp(opt, key, sizeof(key) - 1) != 0)
+		return esb_opt_error("unknown option", opt, len);
+	if (len - (sizeof(key) - 1) >= sizeof(value))
+		return esb_opt_error("bad action in", opt, len);
+	memcpy(value, opt + sizeof(key) - 1, len - (sizeof(key) - 1));
+	value[len - (sizeof(key) - 1)] = '\0';
+	if (dm_wdt_action_parse(value, action))
+		return esb_opt_error("bad action in", opt, len);
+	return 0;
+}
+
+/* "action=reset|poweroff|pause|debug|none"; NULL or empty: the default, reset. */
+static int esb_parse_opts(const char *opts, enum dm_wdt_action *action)
+{
+	*action = DM_WDT_ACTION_RESET;
+	while (opts && *opts) {
+		size_t len = strcspn(opts, ",");
+		int err = len ? esb_parse_one(opts, len, action) : 0;
+
+		if (err)
+			return err;
+		opts += len;
+		if (*opts == ',')
+			opts++;
+	}
+	return 0;
+}
+
+static void esb_set_identity(struct pci_vdev *dev)
+{
+	pci_set_cfgdata16(dev, PCIR_VENDOR, ESB_VENDOR_INTEL);
+	pci_set_cfgdata16(dev, PCIR_DEVICE, ESB_DEVICE_WDT);
+	pci_set_cfgdata8(dev, PCIR_REVID, 0);
+	pci_set_cfgdata8(dev, PCIR_PROGIF, 0);
+	pci_set_cfgdata8(dev, PCIR_SUBCLASS, PCIS_BASEPERIPH_OTHER);
+	pci_set_cfgdata8(dev, PCIR_CLASS, PCIC_BASEPERIPH);
+	pci_set_cfgdata8(dev, PCIR_HDRTYPE, PCIM_HDRTYPE_NORMAL);
+}
+
+static int esb_locks_init(struct esb *s)
+{
+	int err = pthread_mutex_init(&s->ctl, NULL);
+
+	if (err)
+		return -err;
+	err = pthread_mutex_init(&s->mu, NULL);
+	if (err) {
+		pthread_mutex_destroy(&s->ctl);
+		return -err;
+	}
+	return 0;
+}
+
+static void esb_locks_fini(struct esb *s)
+{
+	pthread_mutex_destroy(&s->mu);
+	pthread_mutex_destroy(&s->ctl);
+}
+
+static struct esb *esb_alloc(struct vmctx *ctx, struct pci_vdev *dev, enum dm_wdt_action action)
+{
+	struct esb *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->dev = dev;
+	s->ctx = ctx;
+	s->action = action;
+	snprintf(s->id, sizeof(s->id), "%u:%u.%u", dev->bus, dev->slot, dev->func);
+	esb_power_on_state(s);
+	return s;
+}
+
+static int esb_init(struct vmctx *ctx, struct pci_vdev *dev, char *opts)
+{
+	enum dm_wdt_action action;
+	struct esb *s;
+	int err = esb_parse_opts(opts, &action);
+
+	if (err)
+		return err;
+	s = esb_alloc(ctx, dev, action);
+	if (!s)
+		return -ENOMEM;
+	err = esb_locks_init(s);
+	if (err)
+		goto err_free;
+	s->timer.clockid = CLOCK_MONOTONIC;
+	err = acrn_timer_init(&s->timer, esb_timer_cb, s);
+	if (err)
+		goto err_locks;
+	esb_set_identity(dev);
+	pci_lintr_request(dev);
+	err = pci_emul_alloc_bar(dev, ESB_BAR_IDX, PCIBAR_MEM32, ESB_BAR_SIZE);
+	if (err)
+		goto err_timer;
+	err = dm_reset_hook_register(ctx, esb_reset_hook, s);
+	if (err)
+		goto err_timer;
+	dev->arg = s;
+	pr_info(ESB_NAME " %s: action=%s\n", s->id, dm_wdt_action_name(action));
+	return 0;
+
+err_timer:
+	acrn_timer_deinit(&s->timer);
+err_locks:
+	esb_locks_fini(s);
+err_free:
+	free(s);
+	return err;
+}
+
+static void esb_deinit(struct vmctx *ctx, struct pci_vdev *dev, char *opts)
+{
+	struct esb *s = dev->arg;
+
+	(void)opts;
+	if (!s)
+		return;
+	dm_reset_hook_unregister(ctx, esb_reset_hook, s);
+	/* No lock held: deinit waits for a running callback, which takes mu. */
+	acrn_timer_deinit(&s->timer);
+	esb_mutex_lock(&s->mu);
+	esb_gintsr_clear(s);
+	esb_mutex_unlock(&s->mu);
+	dev->arg = NULL;
+	esb_locks_fini(s);
+	free(s);
+}
+
+static struct pci_vdev_ops pci_ops_wdt_i6300esb = {
+	.class_name = ESB_NAME,
+	.vdev_init = esb_init,
+	.vdev_deinit = esb_deinit,
+	.vdev_cfgwrite = esb_cfgwrite,
+	.vdev_cfgread = esb_cfgread,
+	.vdev_barwrite = esb_barwrite,
+	.vdev_barread = esb_barread,
+};
+DEFINE_PCI_DEVTYPE(pci_ops_wdt_i6300esb);
