@@ -26,7 +26,7 @@ t0=$EPOCHREALTIME
 vm_start "$E2E_OUT/demo" "-s 5,wdt-i6300esb" \
 	"wdt.scenario=hang wdt.hb=$HB wdt.kicks=$KICKS"
 vm_wait 110
-elapsed=$(fsub "$EPOCHREALTIME" "$t0")
+elapsed=$(awk -v a="$EPOCHREALTIME" -v b="$t0" 'BEGIN { printf "%.1f", a - b }')
 
 echo "demo: timeline (guest console and wdt-dm events, seconds since start)"
 e2e_timeline "$t0"

@@ -78,7 +78,7 @@ vm_wait() {
 		sleep 0.1
 		t=$((t + 1))
 	done
-	wait "$VM_PID"
+	wait "$VM_PID" 2>/dev/null
 	VM_RC=$?
 	vm_stop_tail
 }
@@ -126,7 +126,7 @@ ev_count() {
 }
 
 # Floating-point helpers (awk): fsub A B, fle A B (true if A <= B).
-fsub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a - b }'; }
+fsub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.6f", a - b }'; }
 fle() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; }
 
 # A merged timeline of console markers and events, seconds from T0.

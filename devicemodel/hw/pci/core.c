@@ -827,7 +827,9 @@ static int pci_dev_create(struct vmctx *ctx, int slot, int func, const char *emu
 		return -ENOMEM;
 	err = ops->vdev_init(ctx, dev, dev->opts);
 	if (err) {
-		pr_err("pci: %s: init failed (%d)\n", dev->name, err);
+		/* -EINVAL: bad options, the device has said which in one line */
+		if (err != -EINVAL)
+			pr_err("pci: %s: init failed (%d)\n", dev->name, err);
 		goto err_unmap;
 	}
 	pci_dev_finish(dev);
