@@ -109,6 +109,91 @@ demo: $(BUILD)/wdt-dm
 e2e: $(BUILD)/wdt-dm
 	@DM=$(BUILD)/wdt-dm bash tests/e2e/run.sh
 
+# -- hardening (issue 7): libFuzzer harnesses and valgrind ---------------------
+# `make fuzz` builds every unit/fuzz/fuzz_*.c with clang and ASan+UBSan+libFuzzer
+# into build/fuzz/bin/; `make fuzz-smoke` runs each for FUZZ_RUNS inputs over its
+# seed corpus (new inputs go to build/fuzz/new/, never into the committed corpus)
+# and fails on any finding; `make fuzz-long FUZZ_TIME=s` runs them in parallel.
+# Needs clang and libclang-rt-14-dev (FUZZ_DEBS); valgrind needs valgrind.
+FUZZ_DEBS   := clang libclang-rt-14-dev
+VG_DEBS     := valgrind
+FUZZ_SRCS   := $(sort $(wildcard unit/fuzz/fuzz_*.c))
+FUZZ_NAMES  := $(FUZZ_SRCS:unit/fuzz/%.c=%)
+FUZZ_BINS   := $(FUZZ_NAMES:%=$(BUILD)/bin/%)
+FUZZ_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=all \
+	       -fno-omit-frame-pointer -fsanitize=fuzzer-no-link -Wno-format-zero-length
+FUZZ_RUNS   ?= 30000
+FUZZ_TIME   ?= 600
+FUZZ_JOBS   ?= 2
+FUZZ_FLAGS  ?= -timeout=20 -rss_limit_mb=2048 -max_len=4096
+VG          := valgrind -q --error-exitcode=1 --leak-check=full \
+	       --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect
+
+.PHONY: fuzz fuzz-bins fuzz-deps fuzz-smoke fuzz-long valgrind fault-cases
+
+fuzz-deps:
+	@$(MAKE) --no-print-directory deps DEBS="$(FUZZ_DEBS) $(VG_DEBS)"
+
+fuzz:
+	$(MAKE) BUILD=build/fuzz CC=clang OPT="-O1 -gline-tables-only" SAN="$(FUZZ_SAN)" fuzz-bins
+
+fuzz-bins: $(FUZZ_BINS)
+
+$(BUILD)/bin/%: $(BUILD)/unit/fuzz/%.o $(BUILD)/unit/fuzz/common.o $(DM_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+fuzz-smoke: fuzz
+	@mkdir -p build/fuzz/artifacts; fail=0; \
+	for h in $(FUZZ_NAMES); do \
+		rm -rf build/fuzz/new/$$h; mkdir -p build/fuzz/new/$$h unit/fuzz/corpus/$$h; \
+		start=$$(date +%s); \
+		if build/fuzz/bin/$$h $(FUZZ_FLAGS) -runs=$(FUZZ_RUNS) -seed=1 \
+			-artifact_prefix=build/fuzz/artifacts/$$h- \
+			build/fuzz/new/$$h unit/fuzz/corpus/$$h >build/fuzz/$$h.log 2>&1; then \
+			echo "fuzz-smoke: PASS $$h ($(FUZZ_RUNS) runs, $$(( $$(date +%s) - start ))s)"; \
+		else \
+			echo "fuzz-smoke: FAIL $$h (see build/fuzz/$$h.log)"; \
+			grep -E "ERROR|invariant|SUMMARY" build/fuzz/$$h.log | head -5; fail=1; \
+		fi; \
+	done; exit $$fail
+
+fuzz-long: fuzz
+	@mkdir -p build/fuzz/artifacts; \
+	for h in $(FUZZ_NAMES); do mkdir -p build/fuzz/long/$$h; done; \
+	printf '%s\n' $(FUZZ_NAMES) | xargs -P $(FUZZ_JOBS) -I{} sh -c \
+		'build/fuzz/bin/{} $(FUZZ_FLAGS) -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
+		 -artifact_prefix=build/fuzz/artifacts/{}- build/fuzz/long/{} unit/fuzz/corpus/{} \
+		 >build/fuzz/{}.long.log 2>&1; echo "fuzz-long: {} exit $$?: \
+		 $$(grep -h stat::number_of_executed_units build/fuzz/{}.long.log)"'
+
+# The unit suite and every qtest sample under valgrind: 0 errors, 0 leaks.
+valgrind: $(BUILD)/unit/unit_tests $(BUILD)/wdt-dm
+	$(VG) $(BUILD)/unit/unit_tests >$(BUILD)/valgrind-unit.log 2>&1 || \
+		{ tail -40 $(BUILD)/valgrind-unit.log; exit 1; }
+	@tail -1 $(BUILD)/valgrind-unit.log
+	@for f in samples/qtest/*.qtest; do \
+		args=$$(sed -n 's/^# args: //p' $$f | head -n 1); \
+		sed -n 's/^> //p' $$f | $(VG) $(BUILD)/wdt-dm $$args --qtest stdio \
+			--events /dev/null >/dev/null 2>$(BUILD)/valgrind-qtest.log || \
+			{ echo "valgrind: FAIL $$f"; cat $(BUILD)/valgrind-qtest.log; exit 1; }; \
+		echo "valgrind: PASS $$f"; \
+	done
+
+fault-cases: $(BUILD)/wdt-dm
+	@sh tests/faults/run.sh $(BUILD)/wdt-dm
+
+# Simulated vCPUs (issue 6): a stall demo on an overcommitted host (6 vCPUs, at
+# most 2 running at a time in 1 s slices) and the real-time verdict test.
+.PHONY: demo-stall sim-test
+DEMO_STALL_SCENARIO := vcpus=6,duration=26s,freq=10,timeout=1s,wdt-timeout=5,slice=1s,pcpus=2,$\
+	hang=2@1s,starve=3@1.5s+6s,daemon-stop@16s
+demo-stall: $(BUILD)/wdt-dm
+	$(BUILD)/wdt-dm -s 5,wdt-i6300esb --sim $(DEMO_STALL_SCENARIO)
+
+sim-test: $(BUILD)/wdt-dm
+	@sh tests/sim/run.sh $(BUILD)/wdt-dm
+
 clean:
 	rm -rf build
 

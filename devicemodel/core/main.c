@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -241,6 +242,12 @@ int main(int argc, char **argv)
 	rc = parse_args(argc, argv, &o);
 	if (rc)
 		return rc > 0 ? 0 : EXIT_USAGE;
+	/*
+	 * A peer (qtest client, QEMU) that goes away with replies owed must end the
+	 * session with EPIPE, not kill the DM (tests/faults: peer-never-reads).
+	 */
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		fprintf(stderr, "wdt-dm: cannot ignore SIGPIPE: %s\n", strerror(errno));
 	log_set_level((uint8_t)(LOG_WARNING + (o.verbose > 2 ? 3 : o.verbose)));
 	if (pick_frontend(&o))
 		return EXIT_USAGE;
