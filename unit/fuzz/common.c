@@ -99,7 +99,7 @@ static void fuzz_specs_clear(void)
 	mmio_devs_clear();
 }
 
-int fuzz_vm_start(struct fuzz_vm *vm, int vcpus)
+static int fuzz_vm_bring_up(struct fuzz_vm *vm, int vcpus, bool preassign)
 {
 	int rc;
 
@@ -114,8 +114,9 @@ int fuzz_vm_start(struct fuzz_vm *vm, int vcpus)
 	rc = init_inout();
 	if (rc)
 		goto err_mem;
-	pci_set_bar_preassign(true);
+	pci_set_bar_preassign(preassign);
 	rc = init_pci(&vm->ctx);
+	pci_set_bar_preassign(true);
 	if (rc)
 		goto err_inout;
 	rc = init_mmio_devs(&vm->ctx);
@@ -140,6 +141,16 @@ err_timer:
 err_specs:
 	fuzz_specs_clear();
 	return rc;
+}
+
+int fuzz_vm_start(struct fuzz_vm *vm, int vcpus)
+{
+	return fuzz_vm_bring_up(vm, vcpus, true);
+}
+
+int fuzz_vm_start_unassigned(struct fuzz_vm *vm, int vcpus)
+{
+	return fuzz_vm_bring_up(vm, vcpus, false);
 }
 
 void fuzz_vm_stop(struct fuzz_vm *vm)

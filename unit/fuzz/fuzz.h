@@ -106,6 +106,8 @@ void fuzz_global_init(void);
  * 0 or -errno (then nothing is left behind).
  */
 int fuzz_vm_start(struct fuzz_vm *vm, int vcpus);
+/* The same with BARs left for the guest (firmware) to assign, as under QEMU. */
+int fuzz_vm_start_unassigned(struct fuzz_vm *vm, int vcpus);
 /* Tears everything down and checks no timer is left armed. */
 void fuzz_vm_stop(struct fuzz_vm *vm);
 /* Carries out pending requested actions (also done after every timer callback). */
