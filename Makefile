@@ -183,6 +183,17 @@ valgrind: $(BUILD)/unit/unit_tests $(BUILD)/wdt-dm
 fault-cases: $(BUILD)/wdt-dm
 	@sh tests/faults/run.sh $(BUILD)/wdt-dm
 
+# Simulated vCPUs (issue 6): a stall demo on an overcommitted host (6 vCPUs, at
+# most 2 running at a time in 1 s slices) and the real-time verdict test.
+.PHONY: demo-stall sim-test
+DEMO_STALL_SCENARIO := vcpus=6,duration=26s,freq=10,timeout=1s,wdt-timeout=5,slice=1s,pcpus=2,$\
+	hang=2@1s,starve=3@1.5s+6s,daemon-stop@16s
+demo-stall: $(BUILD)/wdt-dm
+	$(BUILD)/wdt-dm -s 5,wdt-i6300esb --sim $(DEMO_STALL_SCENARIO)
+
+sim-test: $(BUILD)/wdt-dm
+	@sh tests/sim/run.sh $(BUILD)/wdt-dm
+
 clean:
 	rm -rf build
 

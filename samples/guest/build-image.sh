@@ -44,11 +44,25 @@ need_tools() {
 	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq $missing >/dev/null
 }
 
+sudo_if_needed() {
+	[ "$(id -u)" = 0 ] || echo sudo
+}
+
+apt_kernel_dep() {
+	apt-cache depends linux-image-amd64 2>/dev/null |
+		sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*-amd64\)$/\1/p' | head -n1
+}
+
 # The kernel package linux-image-amd64 currently points at, or the cached one
 # when apt cannot tell (offline).
 kernel_pkg() {
-	pkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
-	      sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*-amd64\)$/\1/p' | head -n1)
+	pkg=$(apt_kernel_dep)
+	if [ -z "$pkg" ] && ! ls "$CACHE"/debs/linux-image-*-amd64_*.deb >/dev/null 2>&1; then
+		# Fresh machine without package lists: fetch them once.
+		log "apt-get update (no package lists)"
+		$(sudo_if_needed) apt-get update -qq >&2 || true
+		pkg=$(apt_kernel_dep)
+	fi
 	if [ -z "$pkg" ]; then
 		deb=$(ls "$CACHE"/debs/linux-image-*-amd64_*.deb 2>/dev/null | tail -n1)
 		[ -n "$deb" ] || die "cannot find the Debian kernel package"

@@ -31,6 +31,8 @@ elapsed=$(awk -v a="$EPOCHREALTIME" -v b="$t0" 'BEGIN { printf "%.1f", a - b }')
 echo "demo: timeline (guest console and wdt-dm events, seconds since start)"
 e2e_timeline "$t0"
 
+echo "demo: stage 1 (half of 1.0066 x T) ends silently: the Linux driver sets the stage-1"
+echo "      interrupt type to 'disabled' (0x60 = 0x0003); the end of stage 2 is the WATCHDOG event."
 fail=0
 check() {
 	if eval "$2"; then

@@ -138,7 +138,7 @@ e2e_timeline() {
 		sed -n 's/.*"event": "\([A-Z_]*\)", "data": {\(.*\)"uuid".*"seconds": \([0-9]*\), "microseconds": \([0-9]*\).*/\3 \4 \1 \2/p' \
 			"$VM_DIR/events.jsonl" |
 			while read -r s u name data; do
-				printf '%d.%06d EVENT %s %s\n' "$s" "$u" "$name" "${data%, }"
+				printf '%d.%06d EVENT %s %s\n' "$s" "$u" "$name" "${data%,}"
 			done
 	} | sort -n | awk -v t0="$t0" '{ t = $1; $1 = ""; printf "  %7.2fs %s\n", t - t0, substr($0, 2) }'
 }

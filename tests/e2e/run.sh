@@ -147,7 +147,7 @@ t_kill_dm() {
 		fi
 		q=$(vm_qemu_pid)
 		kill "-$sig" "$VM_PID"
-		vm_wait 15
+		vm_wait 15 2>/dev/null # no "Killed" job notice from bash
 		t=0
 		while kill -0 "$q" 2>/dev/null && [ "$t" -lt 100 ]; do
 			sleep 0.1
