@@ -122,10 +122,10 @@ FUZZ_NAMES  := $(FUZZ_SRCS:unit/fuzz/%.c=%)
 FUZZ_BINS   := $(FUZZ_NAMES:%=$(BUILD)/bin/%)
 FUZZ_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	       -fno-omit-frame-pointer -fsanitize=fuzzer-no-link -Wno-format-zero-length
-FUZZ_RUNS   ?= 30000
+FUZZ_RUNS   ?= 100000
 FUZZ_TIME   ?= 600
 FUZZ_JOBS   ?= 2
-FUZZ_FLAGS  ?= -timeout=20 -rss_limit_mb=2048 -max_len=4096
+FUZZ_FLAGS  ?= -timeout=20 -rss_limit_mb=2048 -max_len=4096 -close_fd_mask=2
 VG          := valgrind -q --error-exitcode=1 --leak-check=full \
 	       --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect
 

@@ -94,6 +94,7 @@ struct fuzz_vm {
 	unsigned long resets;   /* VM resets (host- and watchdog-requested) */
 	unsigned long events0;  /* dm_event_count() when the VM started */
 	bool poweroff;
+	bool ever_paused; /* a pause can leave a due timer at "now" until the next step */
 };
 
 /* Once per process: quiet logging (FUZZ_LOG_LEVEL overrides), no events file. */
@@ -105,6 +106,8 @@ void fuzz_global_init(void);
  * 0 or -errno (then nothing is left behind).
  */
 int fuzz_vm_start(struct fuzz_vm *vm, int vcpus);
+/* The same with BARs left for the guest (firmware) to assign, as under QEMU. */
+int fuzz_vm_start_unassigned(struct fuzz_vm *vm, int vcpus);
 /* Tears everything down and checks no timer is left armed. */
 void fuzz_vm_stop(struct fuzz_vm *vm);
 /* Carries out pending requested actions (also done after every timer callback). */
@@ -113,7 +116,12 @@ void fuzz_vm_drain(struct fuzz_vm *vm);
 unsigned long fuzz_vm_events(const struct fuzz_vm *vm);
 /* Host-requested VM reset (qtest's system_reset). */
 void fuzz_vm_reset(struct fuzz_vm *vm);
-/* Common after-step checks: nothing armed in the past or at zero. */
-void fuzz_check_timers(size_t max_armed);
+/* Pause / resume the VM clock (remembered for fuzz_check_timers). */
+void fuzz_vm_pause_toggle(struct fuzz_vm *vm);
+/*
+ * Common checks after an operation: at most max_armed timers, none before now,
+ * none at now either unless the clock was paused mid-step at some point.
+ */
+void fuzz_check_timers(const struct fuzz_vm *vm, size_t max_armed);
 
 #endif /* _FUZZ_H_ */

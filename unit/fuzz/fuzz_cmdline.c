@@ -35,7 +35,7 @@ static void cmdline_exercise(struct fuzz_vm *vm)
 	mem_access(&vm->ctx, 0, MEM_F_WRITE, 0x3004, 4, &val);
 	mem_access(&vm->ctx, 0, MEM_F_READ, 0x3008, 4, &val);
 	vm_clock_step(1000000000ULL);
-	fuzz_check_timers(1024);
+	fuzz_check_timers(vm, 1024);
 }
 
 /* Returns false when the option was refused (the VM must then not start). */

@@ -465,10 +465,7 @@ static void wdt_op(struct wdt_fuzz *f)
 		fuzz_vm_reset(&f->vm);
 		break;
 	case OP_PAUSE:
-		if (vm_clock_paused())
-			vm_clock_resume();
-		else
-			vm_clock_pause();
+		fuzz_vm_pause_toggle(&f->vm);
 		break;
 	case OP_RAW_MMIO:
 		op_raw_mmio(f, sel);
@@ -485,7 +482,7 @@ static void wdt_op(struct wdt_fuzz *f)
 /* After every operation: timers sane; a disabled lone watchdog holds none. */
 static void wdt_check(struct wdt_fuzz *f)
 {
-	fuzz_check_timers((size_t)f->ndevs * WDT_STAGES);
+	fuzz_check_timers(&f->vm, (size_t)f->ndevs * WDT_STAGES);
 	if (f->ndevs == 1 && f->m.lock != UNKNOWN && !(f->m.lock & WDT_LOCK_ENABLE))
 		FUZZ_CHECK(timer_core_armed_count() == 0,
 			   "watchdog disabled (0x68 = 0x%02x) but %zu timers armed", f->m.lock,

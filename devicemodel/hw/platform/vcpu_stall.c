@@ -440,6 +440,7 @@ static void stall_write_freq(struct stall_vcpu *v, uint32_t val)
 
 static uint32_t stall_read_current(struct stall_vcpu *v, struct stall_note *note)
 {
+	uint32_t left, loaded;
 	uint64_t now, used;
 
 	if (v->phase != STALL_BARK && v->phase != STALL_BITE)
@@ -449,7 +450,10 @@ static uint32_t stall_read_current(struct stall_vcpu *v, struct stall_note *note
 	used = stall_used_ns(v, now);
 	if (used >= v->budget_ns)
 		return 0;
-	return stall_ns_to_ticks_up(v->budget_ns - used, v->pet_freq);
+	left = stall_ns_to_ticks_up(v->budget_ns - used, v->pet_freq);
+	/* budget_ns is already rounded up: never report more ticks than were loaded */
+	loaded = v->load_cnt ? v->load_cnt : 1;
+	return left < loaded ? left : loaded;
 }
 
 /* NULL (logged) unless a 4-byte aligned access to a configured vCPU slot. */
