@@ -167,7 +167,8 @@ fuzz-long: fuzz
 		 >build/fuzz/{}.long.log 2>&1; echo "fuzz-long: {} exit $$?: \
 		 $$(grep -h stat::number_of_executed_units build/fuzz/{}.long.log)"'
 
-# The unit suite and every qtest sample under valgrind: 0 errors, 0 leaks.
+# The unit suite, every qtest sample and the qtest seeds (wdt + vcpu-stall) under
+# valgrind: 0 errors, 0 leaks.
 valgrind: $(BUILD)/unit/unit_tests $(BUILD)/wdt-dm
 	$(VG) $(BUILD)/unit/unit_tests >$(BUILD)/valgrind-unit.log 2>&1 || \
 		{ tail -40 $(BUILD)/valgrind-unit.log; exit 1; }
@@ -176,6 +177,12 @@ valgrind: $(BUILD)/unit/unit_tests $(BUILD)/wdt-dm
 		args=$$(sed -n 's/^# args: //p' $$f | head -n 1); \
 		sed -n 's/^> //p' $$f | $(VG) $(BUILD)/wdt-dm $$args --qtest stdio \
 			--events /dev/null >/dev/null 2>$(BUILD)/valgrind-qtest.log || \
+			{ echo "valgrind: FAIL $$f"; cat $(BUILD)/valgrind-qtest.log; exit 1; }; \
+		echo "valgrind: PASS $$f"; \
+	done
+	@for f in unit/fuzz/corpus/fuzz_qtest/seed-*; do \
+		$(VG) $(BUILD)/wdt-dm -s 5,wdt-i6300esb --vcpu-stall vcpus=2,clock=virtual \
+			--qtest stdio --events /dev/null <$$f >/dev/null 2>$(BUILD)/valgrind-qtest.log || \
 			{ echo "valgrind: FAIL $$f"; cat $(BUILD)/valgrind-qtest.log; exit 1; }; \
 		echo "valgrind: PASS $$f"; \
 	done
