@@ -930,8 +930,36 @@ static void test_free_run_with_output_disabled_restarts_stage1(void)
 		CU_ASSERT_EQUAL(armed_in(), d1);
 	}
 	CU_ASSERT_EQUAL(watchdog_events(), 0);
+	CU_ASSERT_EQUAL(count_events("WATCHDOG_STAGE1"), 0); /* a toggle, not a warning */
 	CU_ASSERT_EQUAL(br(SLOT, REG_RELOAD, 2), 0);
 	CU_ASSERT_EQUAL(cr(SLOT, CFG_LOCK, 1), LOCK_ENABLE | LOCK_FREE_RUN);
+}
+
+static void test_stage1_end_is_reported_with_its_interrupt_type(void)
+{
+	static const struct {
+		uint32_t type;
+		const char *name;
+	} types[] = {{0, "irq"}, {2, "smi"}, {3, "disabled"}, {1, "disabled"}};
+	char want[128];
+
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		bring_up(",action=none");
+		cw(SLOT, CFG_CONFIG, 2, types[i].type);
+		set_preloads(SLOT, 5, 7);
+		cw(SLOT, CFG_LOCK, 1, LOCK_ENABLE);
+		step(stage_ns(5, false) - 1);
+		CU_ASSERT_EQUAL(count_events("WATCHDOG_STAGE1"), 0);
+		step(1);
+		snprintf(want, sizeof(want), "\"event\": \"WATCHDOG_STAGE1\", \"data\": {\"device\": "
+			 "\"wdt-i6300esb\", \"id\": \"0:5.0\", \"interrupt\": \"%s\"",
+			 types[i].name);
+		CU_ASSERT_EQUAL(count_events(want), 1);
+		CU_ASSERT_EQUAL(watchdog_events(), 0);
+		step(stage_ns(7, false));
+		CU_ASSERT_EQUAL(count_events("WATCHDOG_STAGE1"), 1);
+		CU_ASSERT_EQUAL(watchdog_events(), 1);
+	}
 }
 
 static void test_watchdog_mode_with_output_disabled_stops_after_stage2(void)
@@ -1130,7 +1158,7 @@ static void test_two_instances_fire_independently(void)
 	drv_start(SLOT2, true);
 	step(heartbeat_ns(1));
 	CU_ASSERT_EQUAL(watchdog_events(), 1);
-	CU_ASSERT_EQUAL(count_events("\"id\": \"0:5.0\""), 1);
+	CU_ASSERT_EQUAL(count_events("\"id\": \"0:5.0\", \"stage\""), 1);
 	CU_ASSERT_EQUAL(br(SLOT, REG_RELOAD, 2), FLAG_READ);
 	CU_ASSERT_EQUAL(br(SLOT2, REG_RELOAD, 2), 0);
 	CU_ASSERT_EQUAL(cr(SLOT2, CFG_LOCK, 1), LOCK_ENABLE | LOCK_LOCKED);
@@ -1254,4 +1282,5 @@ UNIT_SUITE(wdt_i6300esb, suite_init, suite_cleanup,
 	   UNIT_TEST(test_legacy_driver_8bit_unlock_and_0x1100),
 	   UNIT_TEST(test_two_instances_fire_independently),
 	   UNIT_TEST(test_a_reload_on_one_instance_does_not_touch_the_other),
-	   UNIT_TEST(test_callbacks_racing_guest_writes_never_deadlock));
+	   UNIT_TEST(test_callbacks_racing_guest_writes_never_deadlock),
+	   UNIT_TEST(test_stage1_end_is_reported_with_its_interrupt_type));

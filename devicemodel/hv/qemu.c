@@ -875,8 +875,8 @@ static char **qemu_build_argv(struct qemu_fe *fe, const struct dm_options *o)
 		bool mf = d->func == 0 && slot_has_more_functions(d->slot);
 
 		argv[n++] = strdup("-device");
-		if (asprintf(&argv[n++], "x-pci-proxy-dev,id=wdtdm%x.%x,fd=%d,addr=%x.%x%s", d->slot,
-			     d->func, fe->conns[i].peer, d->slot, d->func,
+		if (asprintf(&argv[n++], "x-pci-proxy-dev,id=wdtdm%x.%x,fd=%d,addr=%x.%x%s",
+			     d->slot, d->func, fe->conns[i].peer, d->slot, d->func,
 			     mf ? ",multifunction=on" : "") < 0)
 			argv[n - 1] = NULL;
 	}
@@ -1097,8 +1097,8 @@ static void qemu_loop(struct qemu_fe *fe)
 
 		pfd[PFD_SIG] = (struct pollfd){fe->sigfd, POLLIN, 0};
 		pfd[PFD_EV] = (struct pollfd){fe->evfd, POLLIN, 0};
-		pfd[PFD_QMP] = (struct pollfd){fe->qmp, (short)(POLLIN | (fe->qout_len ? POLLOUT : 0)),
-					       0};
+		pfd[PFD_QMP] = (struct pollfd){
+			fe->qmp, (short)(POLLIN | (fe->qout_len ? POLLOUT : 0)), 0};
 		for (int i = 0; i < fe->nconns; i++)
 			pfd[PFD_CONNS + i] = (struct pollfd){fe->conns[i].sock, POLLIN, 0};
 		n = poll(pfd, (nfds_t)(PFD_CONNS + fe->nconns), poll_timeout_ms(fe));
@@ -1113,8 +1113,9 @@ static void qemu_loop(struct qemu_fe *fe)
 			qmp_readable(fe);
 		for (int i = 0; i < fe->nconns; i++) {
 			struct proxy_conn *c = &fe->conns[i];
+			short ev = pfd[PFD_CONNS + i].revents;
 
-			if (c->sock < 0 || !(pfd[PFD_CONNS + i].revents & (POLLIN | POLLHUP | POLLERR)))
+			if (c->sock < 0 || !(ev & (POLLIN | POLLHUP | POLLERR)))
 				continue;
 			rc = conn_readable(fe, c);
 			if (rc) {

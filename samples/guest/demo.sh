@@ -31,8 +31,8 @@ elapsed=$(awk -v a="$EPOCHREALTIME" -v b="$t0" 'BEGIN { printf "%.1f", a - b }')
 echo "demo: timeline (guest console and wdt-dm events, seconds since start)"
 e2e_timeline "$t0"
 
-echo "demo: stage 1 (half of 1.0066 x T) ends silently: the Linux driver sets the stage-1"
-echo "      interrupt type to 'disabled' (0x60 = 0x0003); the end of stage 2 is the WATCHDOG event."
+echo "demo: stage 1 lasts half of 1.0066 x T; the Linux driver sets its interrupt type to"
+echo "      'disabled' (0x60 = 0x0003), so only wdt-dm sees it end (WATCHDOG_STAGE1)."
 fail=0
 check() {
 	if eval "$2"; then
@@ -47,6 +47,7 @@ check "the i6300esb driver bound (heartbeat=$HB)" \
 check "first boot: bootstatus=0" "[ \"\$(grep -o 'bootstatus=[0-9]*' '$VM_DIR/console.log' | sed -n 1p)\" = bootstatus=0 ]"
 check "the daemon kept the guest alive ($KICKS s)" "[ \$(con_count 'GUEST: alive') -ge $KICKS ]"
 check "hang: daemon killed with SIGKILL" "[ \$(con_count 'GUEST: hang') -ge 1 ]"
+check "stage 1 expired (WATCHDOG_STAGE1)" "[ \$(ev_count WATCHDOG_STAGE1 '\"interrupt\": \"disabled\"') -ge 1 ]"
 check "WATCHDOG event (action reset)" "[ \$(ev_count WATCHDOG '\"action\": \"reset\"') -ge 1 ]"
 check "VM reset by the watchdog" "[ \$(ev_count RESET '\"reason\": \"watchdog\"') -ge 1 ]"
 check "second boot: bootstatus=32" "grep -q 'GUEST: bootstatus=32' '$VM_DIR/console.log'"

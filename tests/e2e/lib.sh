@@ -135,7 +135,7 @@ e2e_timeline() {
 	{
 		grep -E 'GUEST: |watchdog did not stop|ESBINFO: bench' "$VM_DIR/console.log" |
 			sed 's/ \[ *[0-9.]*\] / /'
-		sed -n 's/.*"event": "\([A-Z_]*\)", "data": {\(.*\)"uuid".*"seconds": \([0-9]*\), "microseconds": \([0-9]*\).*/\3 \4 \1 \2/p' \
+		sed -n 's/.*"event": "\([A-Z0-9_]*\)", "data": {\(.*\)"uuid".*"seconds": \([0-9]*\), "microseconds": \([0-9]*\).*/\3 \4 \1 \2/p' \
 			"$VM_DIR/events.jsonl" |
 			while read -r s u name data; do
 				printf '%d.%06d EVENT %s %s\n' "$s" "$u" "$name" "${data%,}"

@@ -35,6 +35,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "dm_event.h"
 #include "dm_reset.h"
 #include "log.h"
 #include "pci_core.h"
@@ -233,12 +234,16 @@ static void esb_leave(struct esb *s, bool disarm)
 
 static void esb_stage1_expired(struct esb *s)
 {
+	const char *intr = "disabled";
+
 	switch (s->config & ESB_CONFIG_INT_TYPE) {
 	case ESB_INT_TYPE_IRQ:
+		intr = "irq";
 		s->gintsr |= ESB_GINTSR_INT_ACTIVE;
 		pci_lintr_assert(s->dev);
 		break;
 	case ESB_INT_TYPE_SMI:
+		intr = "smi";
 		if (esb_log_ok(s))
 			pr_info(ESB_NAME " %s: stage 1 expired, SMI requested (not modelled)\n",
 				s->id);
@@ -246,6 +251,16 @@ static void esb_stage1_expired(struct esb *s)
 	default: /* disabled (and the reserved encoding) */
 		break;
 	}
+	/*
+	 * Make the pre-timeout visible even with the interrupt off (the Linux
+	 * driver's setting) -- except in free-running mode with the output
+	 * disabled, a pure toggle that repeats every period with no action to
+	 * warn of: an event there would let a guest flood the event stream.
+	 */
+	if (!((s->config & ESB_CONFIG_OUTPUT_DIS) && (s->lock & ESB_LOCK_FREE_RUN)))
+		dm_event_emit("WATCHDOG_STAGE1",
+			      "\"device\": \"" ESB_NAME "\", \"id\": \"%s\", \"interrupt\": \"%s\"",
+			      s->id, intr);
 	esb_stage_start(s, 2);
 }
 
