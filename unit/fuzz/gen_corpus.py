@@ -204,7 +204,7 @@ put("fuzz_qtest", "misc", b"outl 0xcf8 0x80000000\ninl 0xcfc\ninl 0x10000\nbogus
     b"outl 0xcf8\nreadl 0x10000000\nclock_step 1000\nclock_set 500\nclock_set 2000\n"
     b"\n  \t\nreadb 0x3000 7 8 9\nwriteq 0x3000 0xffffffffffffffff\ninw 0xcfe\n")
 
-# -- fuzz_cmdline: NUL-separated strings, first byte = kind (% 4) ---------------
+# -- fuzz_cmdline: NUL-separated strings, first byte = kind (% 6) ---------------
 put("fuzz_cmdline", "wdt", b"05,wdt-i6300esb")
 put("fuzz_cmdline", "wdt-actions", b"05,wdt-i6300esb,action=poweroff\x00"
     b"06:1,wdt-i6300esb,action=none\x000\x30:0:7,wdt-i6300esb,action=pause")
@@ -213,6 +213,11 @@ put("fuzz_cmdline", "stall", b"1base=0x3000,vcpus=4,clock=virtual,action=none\x0
 put("fuzz_cmdline", "stall-bad", b"1base=0xfffffffffffff000,vcpus=0,clock=procfs,foo\x00"
     b"2nonexistent")
 put("fuzz_cmdline", "both", b"05,wdt-i6300esb\x001vcpus=256,clock=virtual\x003nonsense")
+# '4' % 6 == 4 (--sim), '5' % 6 == 5 (--qtest)
+put("fuzz_cmdline", "sim", b"4vcpus=6,duration=20s,timeout=1s,slice=1s,pcpus=2,hang=2@1s,"
+    b"starve=3@1.5s+6s,slack=1s\x0005,wdt-i6300esb")
+put("fuzz_cmdline", "sim-bad", b"4vcpus=0,hang=9@1s,duration=-1\x005unix:\x005stdio")
+put("fuzz_cmdline", "qtest", b"5unix:/tmp/x.sock\x0005,wdt-i6300esb")
 
 # -- fuzz_qemu_proxy: chunks (type in bits 0-1) ---------------------------------
 SYSMEM, RET, CFGW, CFGR, BARW, BARR, IRQFD, DEVRESET = range(8)
