@@ -15,6 +15,7 @@
 
 #include "dm_event.h"
 #include "fuzz.h"
+#include "guest_clock.h"
 #include "inout.h"
 #include "log.h"
 #include "mem.h"
@@ -107,6 +108,8 @@ static int fuzz_vm_bring_up(struct fuzz_vm *vm, int vcpus, bool preassign)
 	rc = timer_core_init(VM_CLOCK_VIRTUAL);
 	if (rc)
 		goto err_specs;
+	/* Per-vCPU virtual guest time is process state: start every input from 0. */
+	guest_clock_virtual_reset();
 	rc = vm_create(&vm->ctx, FUZZ_UUID, vcpus);
 	if (rc)
 		goto err_timer;
