@@ -273,3 +273,19 @@ put("fuzz_qemu_proxy", "qmp", p_qmp('{"QMP": {"version": {}, "capabilities": []}
 put("fuzz_qemu_proxy", "split-and-bad", startup[:1] + bytes([0, 7]) + b"\x02\x00\x00\x00\x00\x00\x00" +
     bytes([0, 9]) + b"\x0c\x00\x00\x00\x00\x00\x00\x00\x10" + p_msg(9) +
     bytes([1 | 0x40, CFGR, 200]) + bytes([0, 16]) + b"\x01" + b"\x00" * 7 + b"\xff" * 8)
+
+
+# -- unlock consumption (SPEC.md 1.3), appended to fuzz_pci_wdt -----------------
+def bar_write(off, width, val):
+    return bytes([5, off, {1: 0, 2: 1, 4: 2, 8: 3}[width]]) + struct.pack("<I", val)
+
+
+expire = prot(0, 4, 1) + prot(1, 4, 1) + cfg_wdt(True, 1, False, 2) + bytes([W_STEP_NEXT]) * 3
+# The protected write to preload 1 consumes the unlock: the plain 0x0300 after it
+# must not clear the timeout flag, the read must still give 0x1200.
+put("fuzz_pci_wdt", "unlock-consumed", b"\x01" + expire + bar_read(0x0c, 2) +
+    prot(0, 4, 5) + bar_write(0x0c, 2, 0x0300) + bar_read(0x0c, 2))
+# 8-bit writes neither act nor consume: the 0x0300 after them is still protected.
+put("fuzz_pci_wdt", "unlock-8bit-not-consumed", b"\x01" + expire + unlock() +
+    bar_write(0x00, 1, 0x55) + bar_write(0x0c, 1, 0x00) + bar_write(0x0c, 2, 0x0300) +
+    bar_read(0x0c, 2) + bar_write(0x0c, 2, 0x0300) + bar_read(0x0c, 2))
