@@ -167,7 +167,9 @@ fuzz-long: fuzz
 		 >build/fuzz/{}.long.log 2>&1; echo "fuzz-long: {} exit $$?: \
 		 $$(grep -h stat::number_of_executed_units build/fuzz/{}.long.log)"'
 
-# The unit suite and every qtest sample under valgrind: 0 errors, 0 leaks.
+# The unit suite, every qtest sample, the QEMU front end against a fake QEMU that
+# sends garbage / gets killed, and the qtest seeds (wdt + vcpu-stall) under
+# valgrind: 0 errors, 0 leaks (valgrind's exit status 1 on any).
 valgrind: $(BUILD)/unit/unit_tests $(BUILD)/wdt-dm
 	$(VG) $(BUILD)/unit/unit_tests >$(BUILD)/valgrind-unit.log 2>&1 || \
 		{ tail -40 $(BUILD)/valgrind-unit.log; exit 1; }
@@ -176,6 +178,20 @@ valgrind: $(BUILD)/unit/unit_tests $(BUILD)/wdt-dm
 		args=$$(sed -n 's/^# args: //p' $$f | head -n 1); \
 		sed -n 's/^> //p' $$f | $(VG) $(BUILD)/wdt-dm $$args --qtest stdio \
 			--events /dev/null >/dev/null 2>$(BUILD)/valgrind-qtest.log || \
+			{ echo "valgrind: FAIL $$f"; cat $(BUILD)/valgrind-qtest.log; exit 1; }; \
+		echo "valgrind: PASS $$f"; \
+	done
+	@$(CC) -O1 -o $(BUILD)/fakeqemu tests/faults/fakeqemu.c
+	@for m in garbage:3 killed:137; do \
+		$(VG) $(BUILD)/wdt-dm -s 5,wdt-i6300esb -- $(BUILD)/fakeqemu $${m%%:*} \
+			>/dev/null 2>$(BUILD)/valgrind-qemu.log; rc=$$?; \
+		if [ $$rc -ne $${m##*:} ]; then echo "valgrind: FAIL qemu front end, fakeqemu $$m"; \
+			cat $(BUILD)/valgrind-qemu.log; exit 1; fi; \
+		echo "valgrind: PASS qemu front end, fakeqemu $${m%%:*}"; \
+	done
+	@for f in unit/fuzz/corpus/fuzz_qtest/seed-*; do \
+		$(VG) $(BUILD)/wdt-dm -s 5,wdt-i6300esb --vcpu-stall vcpus=2,clock=virtual \
+			--qtest stdio --events /dev/null <$$f >/dev/null 2>$(BUILD)/valgrind-qtest.log || \
 			{ echo "valgrind: FAIL $$f"; cat $(BUILD)/valgrind-qtest.log; exit 1; }; \
 		echo "valgrind: PASS $$f"; \
 	done

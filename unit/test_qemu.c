@@ -101,6 +101,7 @@ static void send_msg(int32_t cmd, uint64_t size, const void *payload, size_t ple
 	if (nfds) {
 		struct cmsghdr *cm;
 
+		memset(&cb, 0, sizeof(cb)); /* CMSG_SPACE padding goes to the kernel too */
 		mh.msg_control = cb.b;
 		mh.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
 		cm = CMSG_FIRSTHDR(&mh);

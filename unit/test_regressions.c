@@ -15,6 +15,7 @@
 #include "mem.h"
 #include "mmio_dev.h"
 #include "pci_core.h"
+#include "timer.h"
 #include "unit.h"
 #include "vm_clock.h"
 #include "vmctx.h"
@@ -115,6 +116,49 @@ static void test_current_cnt_never_exceeds_the_loaded_count(void)
 	reg_vm_down();
 }
 
+struct rearm_probe {
+	struct acrn_timer t;
+	int fired;
+};
+
+/* Re-arms itself 1 us ahead, as a free-running watchdog stage does; gives up after 100. */
+static void rearm_cb(void *arg, uint64_t nexp)
+{
+	struct rearm_probe *p = arg;
+	struct itimerspec its = {.it_value = {.tv_nsec = 1000}};
+
+	(void)nexp;
+	if (++p->fired > 100)
+		its.it_value.tv_nsec = 0;
+	acrn_timer_settime(&p->t, &its);
+}
+
+/*
+ * Found with wdt-dm --qtest: a free-running 6300ESB (0x68 = 0x06, output
+ * disabled) and "clock_set 18446744073709551000" never replied.  Near the end
+ * of the 64-bit clock every re-arm saturated at UINT64_MAX, which is <= the
+ * step's target, so the virtual clock fired the same timer forever.  Each
+ * timer now gets one shot at the end of the clock per step.
+ */
+static void test_rearm_at_the_end_of_the_clock_does_not_spin(void)
+{
+	struct rearm_probe p = {.fired = 0};
+	struct itimerspec its = {.it_value = {.tv_nsec = 1000}};
+
+	CU_ASSERT_FATAL(timer_core_init(VM_CLOCK_VIRTUAL) == 0);
+	CU_ASSERT_FATAL(acrn_timer_init(&p.t, rearm_cb, &p) == 0);
+	CU_ASSERT_EQUAL(vm_clock_set(UINT64_MAX - 5500), 0);
+	CU_ASSERT_EQUAL(acrn_timer_settime(&p.t, &its), 0);
+	/* MAX-4500 ... MAX-500, then one shot at the saturated deadline. */
+	CU_ASSERT_EQUAL(vm_clock_step(UINT64_MAX), UINT64_MAX);
+	CU_ASSERT_EQUAL(p.fired, 6);
+	vm_clock_step(1000);
+	vm_clock_step_next();
+	CU_ASSERT(p.fired <= 8);
+	acrn_timer_deinit(&p.t);
+	timer_core_fini();
+}
+
 static int reg_suite_init(void)
 {
 	dm_event_open(NULL);
@@ -127,4 +171,5 @@ static int reg_suite_cleanup(void)
 }
 
 UNIT_SUITE(regressions, reg_suite_init, reg_suite_cleanup,
-	   UNIT_TEST(test_current_cnt_never_exceeds_the_loaded_count));
+	   UNIT_TEST(test_current_cnt_never_exceeds_the_loaded_count),
+	   UNIT_TEST(test_rearm_at_the_end_of_the_clock_does_not_spin));

@@ -747,6 +747,7 @@ bool vm_clock_paused(void)
  */
 static uint64_t virtual_advance_to(uint64_t target)
 {
+	size_t shots_at_end;
 	uint64_t now;
 	int rc;
 
@@ -761,10 +762,19 @@ static uint64_t virtual_advance_to(uint64_t target)
 	}
 	in_step = true;
 	core_lock();
+	/*
+	 * At the end of the clock every relative re-arm saturates at NO_DEADLINE,
+	 * the time just fired: without a limit a re-arming callback (a
+	 * free-running watchdog stage) would be fired there forever.  Each timer
+	 * armed when the step began gets one shot at NO_DEADLINE per step.
+	 */
+	shots_at_end = core.n;
 	while (core.up && core.mode == VM_CLOCK_VIRTUAL && !core.paused && core.n > 0 &&
 	       core.heap[0]->deadline_ns <= target) {
 		if (core.heap[0]->deadline_ns > core.virt_now)
 			core.virt_now = core.heap[0]->deadline_ns;
+		if (core.virt_now == NO_DEADLINE && shots_at_end-- == 0)
+			break;
 		fire_root_locked(core.virt_now);
 	}
 	if (core.mode == VM_CLOCK_VIRTUAL && !core.paused && target > core.virt_now)

@@ -11,6 +11,14 @@
 #   peer-never-reads   a peer sends as many commands as the socket takes and closes
 #                      without reading the replies: wdt-dm ends by itself within 20 s,
 #                      with status 0, not killed by SIGPIPE
+# With the QEMU front end, QEMU played by fakeqemu.c (it gets the same arguments):
+#   qemu-garbage       QEMU sends 64 KiB of garbage on the proxy socket, closes it and
+#                      exits 3 a second later: connection dropped, wdt-dm exits 3
+#   qemu-killed        QEMU dies by SIGKILL mid-run: wdt-dm exits 137 (QEMU's status)
+#   qemu-never-reads   QEMU floods requests and never reads a reply: wdt-dm drops the
+#                      connection instead of blocking, still serves signals: SIGINT
+#                      stops QEMU and wdt-dm exits 130 (128 + SIGINT) within 10 s
+#   sigint-during-reset  SIGINT while QEMU streams DEVICE_RESETs: same outcome
 # Usage: tests/faults/run.sh [build/wdt-dm]; prints "faults: N passed, N failed".
 set -u
 dm=${1:-build/wdt-dm}
@@ -23,7 +31,9 @@ fail=0
 ok() { echo "faults: PASS $1"; pass=$((pass + 1)); }
 ko() { echo "faults: FAIL $1: $2"; fail=$((fail + 1)); }
 
-${CC:-cc} -O1 -o "$tmp/qpeer" "$dir/qpeer.c" || { echo "faults: cannot build qpeer"; exit 1; }
+for t in qpeer fakeqemu; do
+	${CC:-cc} -O1 -o "$tmp/$t" "$dir/$t.c" || { echo "faults: cannot build $t"; exit 1; }
+done
 
 # The watchdog device, when this wdt-dm has it (parsing -s happens before --version).
 wdt=""
@@ -156,11 +166,41 @@ case_peer_never_reads() {
 	fi
 }
 
+# qemu_case <name> <mode> <want status> <send SIGINT after 2 s: 0|1>
+qemu_case() {
+	# shellcheck disable=SC2086
+	env --default-signal=INT "$dm" $wdt -- "$tmp/fakeqemu" "$2" >"$tmp/out" 2>"$tmp/err" &
+	pid=$!
+	if [ "$4" = 1 ]; then
+		sleep 2
+		if ! kill -0 "$pid" 2>/dev/null; then
+			wait "$pid"
+			ko "$1" "ended before SIGINT with status $?: $(tail -n 1 "$tmp/err")"
+			return
+		fi
+		kill -INT "$pid"
+	fi
+	wait_for "$pid" 10
+	if [ "$rc" -eq 124 ]; then
+		ko "$1" "still running after 10 s"
+	elif [ "$rc" -ne "$3" ]; then
+		ko "$1" "exit status $rc, expected $3: $(tail -n 1 "$tmp/err")"
+	else
+		ok "$1"
+	fi
+}
+
 case_events_dev_full
 case_sigint_qtest
 case_garbage_stdio
 case_garbage_unix
 case_peer_never_reads
+if [ -n "$wdt" ]; then
+	qemu_case qemu-garbage garbage 3 0
+	qemu_case qemu-killed killed 137 0
+	qemu_case qemu-never-reads never-reads 130 1
+	qemu_case sigint-during-reset resets 130 1
+fi
 
 echo "faults: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

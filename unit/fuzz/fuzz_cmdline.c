@@ -4,17 +4,21 @@
  * libFuzzer harness 5 (issue 7): the option strings a user (or a launch
  * script) hands to wdt-dm: `-s` through pci_parse_slot(), `--vcpu-stall`
  * through mmio_dev_add() and the device's own option parser (run by
- * init_mmio_devs), per-device options (action=...) through vdev_init, and the
- * VM's UUID through vm_create().  The input is up to 8 NUL-separated strings,
+ * init_mmio_devs), per-device options (action=...) through vdev_init, the
+ * VM's UUID through vm_create(), and the front ends' own options (`--sim`
+ * scenario, `--qtest` value) through their prepare() hooks, found in the
+ * front-end linker set as main finds them.  The input is up to 8 NUL-separated strings,
  * each starting with a kind byte (unit/fuzz/README.md).  Whatever the
  * strings, the core must either refuse them (negative errno, nothing left
  * behind) or bring up a VM that then serves a few accesses and tears down
  * without leaks (LeakSanitizer runs after every input).
  */
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
+#include "frontend.h"
 #include "fuzz.h"
 #include "mem.h"
 #include "mmio_dev.h"
@@ -38,10 +42,46 @@ static void cmdline_exercise(struct fuzz_vm *vm)
 	fuzz_check_timers(vm, 1024);
 }
 
+SET_DECLARE(dm_frontend_set, struct dm_frontend);
+
+/* A front end's prepare() on its option string, as main runs it. */
+static bool frontend_prepare(const char *name, const char *s, int *vcpus)
+{
+	struct dm_options o = {0};
+	struct dm_frontend **fp;
+	struct vmctx ctx;
+	int rc;
+
+	SET_FOREACH(fp, dm_frontend_set)
+	{
+		if (strcmp((*fp)->name, name) || !(*fp)->prepare)
+			continue;
+		if (!strcmp(name, "sim"))
+			o.sim = s;
+		else
+			o.qtest = s;
+		memset(&ctx, 0, sizeof(ctx));
+		ctx.vcpu_num = 1;
+		rc = (*fp)->prepare(&ctx, &o);
+		FUZZ_CHECK(rc == 0 || rc == -EINVAL || rc == -ENOMEM,
+			   "%s prepare returned %d (a usage error must be -EINVAL)", name, rc);
+		FUZZ_CHECK(rc || (ctx.vcpu_num >= 1 && ctx.vcpu_num <= VM_MAX_VCPUS),
+			   "%s accepted %d vCPUs", name, ctx.vcpu_num);
+		if (!rc)
+			*vcpus = ctx.vcpu_num;
+		return rc == 0;
+	}
+	return true; /* not built in */
+}
+
 /* Returns false when the option was refused (the VM must then not start). */
 static bool cmdline_apply(char kind, const char *s, const char **uuid, int *vcpus)
 {
-	switch (kind % 4) {
+	switch (kind % 6) {
+	case 4:
+		return frontend_prepare("sim", s, vcpus);
+	case 5:
+		return frontend_prepare("qtest", s, vcpus);
 	case 0:
 		return pci_parse_slot(s) == 0;
 	case 1:

@@ -204,7 +204,7 @@ put("fuzz_qtest", "misc", b"outl 0xcf8 0x80000000\ninl 0xcfc\ninl 0x10000\nbogus
     b"outl 0xcf8\nreadl 0x10000000\nclock_step 1000\nclock_set 500\nclock_set 2000\n"
     b"\n  \t\nreadb 0x3000 7 8 9\nwriteq 0x3000 0xffffffffffffffff\ninw 0xcfe\n")
 
-# -- fuzz_cmdline: NUL-separated strings, first byte = kind (% 4) ---------------
+# -- fuzz_cmdline: NUL-separated strings, first byte = kind (% 6) ---------------
 put("fuzz_cmdline", "wdt", b"05,wdt-i6300esb")
 put("fuzz_cmdline", "wdt-actions", b"05,wdt-i6300esb,action=poweroff\x00"
     b"06:1,wdt-i6300esb,action=none\x000\x30:0:7,wdt-i6300esb,action=pause")
@@ -213,6 +213,11 @@ put("fuzz_cmdline", "stall", b"1base=0x3000,vcpus=4,clock=virtual,action=none\x0
 put("fuzz_cmdline", "stall-bad", b"1base=0xfffffffffffff000,vcpus=0,clock=procfs,foo\x00"
     b"2nonexistent")
 put("fuzz_cmdline", "both", b"05,wdt-i6300esb\x001vcpus=256,clock=virtual\x003nonsense")
+# '4' % 6 == 4 (--sim), '5' % 6 == 5 (--qtest)
+put("fuzz_cmdline", "sim", b"4vcpus=6,duration=20s,timeout=1s,slice=1s,pcpus=2,hang=2@1s,"
+    b"starve=3@1.5s+6s,slack=1s\x0005,wdt-i6300esb")
+put("fuzz_cmdline", "sim-bad", b"4vcpus=0,hang=9@1s,duration=-1\x005unix:\x005stdio")
+put("fuzz_cmdline", "qtest", b"5unix:/tmp/x.sock\x0005,wdt-i6300esb")
 
 # -- fuzz_qemu_proxy: chunks (type in bits 0-1) ---------------------------------
 SYSMEM, RET, CFGW, CFGR, BARW, BARR, IRQFD, DEVRESET = range(8)
@@ -268,3 +273,19 @@ put("fuzz_qemu_proxy", "qmp", p_qmp('{"QMP": {"version": {}, "capabilities": []}
 put("fuzz_qemu_proxy", "split-and-bad", startup[:1] + bytes([0, 7]) + b"\x02\x00\x00\x00\x00\x00\x00" +
     bytes([0, 9]) + b"\x0c\x00\x00\x00\x00\x00\x00\x00\x10" + p_msg(9) +
     bytes([1 | 0x40, CFGR, 200]) + bytes([0, 16]) + b"\x01" + b"\x00" * 7 + b"\xff" * 8)
+
+
+# -- unlock consumption (SPEC.md 1.3), appended to fuzz_pci_wdt -----------------
+def bar_write(off, width, val):
+    return bytes([5, off, {1: 0, 2: 1, 4: 2, 8: 3}[width]]) + struct.pack("<I", val)
+
+
+expire = prot(0, 4, 1) + prot(1, 4, 1) + cfg_wdt(True, 1, False, 2) + bytes([W_STEP_NEXT]) * 3
+# The protected write to preload 1 consumes the unlock: the plain 0x0300 after it
+# must not clear the timeout flag, the read must still give 0x1200.
+put("fuzz_pci_wdt", "unlock-consumed", b"\x01" + expire + bar_read(0x0c, 2) +
+    prot(0, 4, 5) + bar_write(0x0c, 2, 0x0300) + bar_read(0x0c, 2))
+# 8-bit writes neither act nor consume: the 0x0300 after them is still protected.
+put("fuzz_pci_wdt", "unlock-8bit-not-consumed", b"\x01" + expire + unlock() +
+    bar_write(0x00, 1, 0x55) + bar_write(0x0c, 1, 0x00) + bar_write(0x0c, 2, 0x0300) +
+    bar_read(0x0c, 2) + bar_write(0x0c, 2, 0x0300) + bar_read(0x0c, 2))
