@@ -85,14 +85,22 @@ tsan:
 
 TSAN_SUITES ?= timer mem inout pci platform vcpu_stall
 
-check: deps
+# Everything that runs without a guest kernel, in about five minutes on two
+# cores: build, unit (plain, ASan+UBSan, TSan), ACRN headers, qtest scenarios,
+# the command line, the fault cases, valgrind, the fuzz smoke runs and the
+# real-time simulated-vCPU test.  `make e2e` (real guests) is run by .ci/run too.
+check: deps fuzz-deps
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) acrn-check
 	$(MAKE) qtest-samples
 	$(MAKE) cli
+	$(MAKE) fault-cases
 	$(MAKE) tsan
 	$(MAKE) asan
+	$(MAKE) valgrind
+	$(MAKE) fuzz-smoke
+	$(MAKE) sim-test
 
 bench: $(BUILD)/wdt-dm $(BENCHES)
 	@for b in $(BENCHES); do echo "== $$b"; $$b || exit 1; done
