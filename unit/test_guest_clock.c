@@ -9,14 +9,12 @@
  * is produced by spinning.
  */
 #include <errno.h>
-#include <pthread.h>
-#include <sched.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "guest_clock.h"
+#include "helpers.h"
 #include "unit.h"
 #include "vm_clock.h"
 
@@ -240,48 +238,15 @@ static void test_procfs_reads_this_process_threads_cached_and_reopened(void)
 	guest_clock_close(&reopen);
 }
 
-static struct {
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	pid_t tid;
-	bool quit;
-} th = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, false};
-
-static void *idle_thread(void *arg)
-{
-	(void)arg;
-	pthread_mutex_lock(&th.lock);
-	th.tid = gettid();
-	pthread_cond_broadcast(&th.cond);
-	while (!th.quit)
-		pthread_cond_wait(&th.cond, &th.lock);
-	pthread_mutex_unlock(&th.lock);
-	return NULL;
-}
-
-static bool task_listed(pid_t tid)
-{
-	char path[64];
-	struct stat st;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d", (int)tid);
-	return stat(path, &st) == 0;
-}
-
 static void test_thread_that_exits_reads_as_gone_on_every_source(void)
 {
 	struct guest_clock procfs, cpu, cpu_stat;
-	pthread_t t;
+	struct idle_thread t;
 	uint64_t ns;
 	pid_t tid;
 
-	th.quit = false;
-	CU_ASSERT_EQUAL_FATAL(pthread_create(&t, NULL, idle_thread, NULL), 0);
-	pthread_mutex_lock(&th.lock);
-	while (!th.tid)
-		pthread_cond_wait(&th.cond, &th.lock);
-	tid = th.tid;
-	pthread_mutex_unlock(&th.lock);
+	tid = idle_thread_start(&t);
+	CU_ASSERT_FATAL(tid > 0);
 
 	CU_ASSERT_EQUAL_FATAL(guest_clock_open(&procfs, GUEST_CLOCK_PROCFS, 0, 0, tid), 0);
 	CU_ASSERT_EQUAL_FATAL(guest_clock_open(&cpu, GUEST_CLOCK_CPUTIME, 0, 0, tid), 0);
@@ -291,14 +256,7 @@ static void test_thread_that_exits_reads_as_gone_on_every_source(void)
 	CU_ASSERT_EQUAL(guest_clock_read(&procfs, &ns), 0);
 	CU_ASSERT_EQUAL(guest_clock_read(&cpu, &ns), 0);
 
-	pthread_mutex_lock(&th.lock);
-	th.quit = true;
-	pthread_cond_broadcast(&th.cond);
-	pthread_mutex_unlock(&th.lock);
-	pthread_join(t, NULL);
-	for (long i = 0; i < 10000000 && task_listed(tid); i++)
-		sched_yield();
-	CU_ASSERT_FALSE_FATAL(task_listed(tid));
+	CU_ASSERT_TRUE_FATAL(idle_thread_stop(&t));
 
 	CU_ASSERT_EQUAL(guest_clock_read(&procfs, &ns), -ESRCH);
 	CU_ASSERT_EQUAL(guest_clock_read(&cpu, &ns), -ESRCH);

@@ -7,12 +7,12 @@
  * decode enables, device-decoded config registers, INTx and VM reset.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <unistd.h>
 
 #include "inout.h"
+#include "helpers.h"
 #include "mem.h"
 #include "pci_core.h"
 #include "pci_testdev.h"
@@ -128,19 +128,10 @@ static struct testdev_state *td(int slot)
 /* Runs fn with stderr sent to /dev/null (the parser's error lines). */
 static int quietly(int (*fn)(const char *), const char *arg)
 {
-	int saved = dup(STDERR_FILENO), null = open("/dev/null", O_WRONLY), r;
+	int saved = unit_stderr_mute(), r;
 
-	fflush(stderr);
-	if (saved >= 0 && null >= 0)
-		dup2(null, STDERR_FILENO);
 	r = fn(arg);
-	fflush(stderr);
-	if (saved >= 0) {
-		dup2(saved, STDERR_FILENO);
-		close(saved);
-	}
-	if (null >= 0)
-		close(null);
+	unit_stderr_restore(saved);
 	return r;
 }
 

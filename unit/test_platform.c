@@ -7,12 +7,12 @@
  * reset hook, and unwinding when a device or its window is refused.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "helpers.h"
 #include "mem.h"
 #include "mmio_dev.h"
 #include "unit.h"
@@ -124,17 +124,10 @@ static struct tm_state *tm(void)
 
 static int quiet_add(const char *name)
 {
-	int saved = dup(STDERR_FILENO), null = open("/dev/null", O_WRONLY), r;
+	int saved = unit_stderr_mute(), r;
 
-	if (saved >= 0 && null >= 0)
-		dup2(null, STDERR_FILENO);
 	r = mmio_dev_add(name, NULL);
-	if (saved >= 0) {
-		dup2(saved, STDERR_FILENO);
-		close(saved);
-	}
-	if (null >= 0)
-		close(null);
+	unit_stderr_restore(saved);
 	return r;
 }
 

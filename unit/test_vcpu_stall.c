@@ -9,17 +9,15 @@
  * threads of this process, one of which exits.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "dm_event.h"
 #include "guest_clock.h"
+#include "helpers.h"
 #include "mem.h"
 #include "mmio_dev.h"
 #include "unit.h"
@@ -127,19 +125,12 @@ static void drain_actions(void)
 /* Runs fn(opts) with stderr silenced: option errors print one line each. */
 static int quiet_init(const char *opts)
 {
-	int saved = dup(STDERR_FILENO), null = open("/dev/null", O_WRONLY), rc;
+	int saved = unit_stderr_mute(), rc;
 
-	if (saved >= 0 && null >= 0)
-		dup2(null, STDERR_FILENO);
 	rc = mmio_dev_add("vcpu-stall", opts);
 	if (rc == 0)
 		rc = init_mmio_devs(&ctx);
-	if (saved >= 0) {
-		dup2(saved, STDERR_FILENO);
-		close(saved);
-	}
-	if (null >= 0)
-		close(null);
+	unit_stderr_restore(saved);
 	return rc;
 }
 
@@ -636,68 +627,13 @@ static void test_default_options_and_bad_options(void)
 
 /* ---- real threads: procfs clock, a vCPU thread that goes away ---- */
 
-static struct {
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	pid_t tid;
-	bool quit;
-} th = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, false};
-
-static void *vcpu_thread(void *arg)
-{
-	(void)arg;
-	pthread_mutex_lock(&th.lock);
-	th.tid = gettid();
-	pthread_cond_broadcast(&th.cond);
-	while (!th.quit)
-		pthread_cond_wait(&th.cond, &th.lock);
-	pthread_mutex_unlock(&th.lock);
-	return NULL;
-}
-
-static pid_t start_vcpu_thread(pthread_t *t)
-{
-	pid_t tid;
-
-	th.tid = 0;
-	th.quit = false;
-	if (pthread_create(t, NULL, vcpu_thread, NULL) != 0)
-		return 0;
-	pthread_mutex_lock(&th.lock);
-	while (!th.tid)
-		pthread_cond_wait(&th.cond, &th.lock);
-	tid = th.tid;
-	pthread_mutex_unlock(&th.lock);
-	return tid;
-}
-
-/* Join, then spin (no sleep) until procfs no longer lists the thread. */
-static bool stop_vcpu_thread(pthread_t t, pid_t tid)
-{
-	char path[64];
-	struct stat st;
-
-	pthread_mutex_lock(&th.lock);
-	th.quit = true;
-	pthread_cond_broadcast(&th.cond);
-	pthread_mutex_unlock(&th.lock);
-	pthread_join(t, NULL);
-	snprintf(path, sizeof(path), "/proc/self/task/%d", (int)tid);
-	for (long i = 0; i < 10000000; i++) {
-		if (stat(path, &st) != 0)
-			return true;
-		sched_yield();
-	}
-	return false;
-}
-
 static void test_vanished_vcpu_thread_stops_only_that_vcpu(void)
 {
-	pthread_t t;
+	struct idle_thread t;
 	pid_t tid;
 
 	setup("vcpus=2,clock=procfs");
-	tid = start_vcpu_thread(&t);
+	tid = idle_thread_start(&t);
 	CU_ASSERT_FATAL(tid > 0);
 	ctx.vcpu_pid = getpid();
 	ctx.vcpu_tid[0] = tid;
@@ -705,7 +641,7 @@ static void test_vanished_vcpu_thread_stops_only_that_vcpu(void)
 	linux_start(0);
 	linux_start(1);
 	CU_ASSERT_EQUAL(ev.total_stopped, 0);
-	CU_ASSERT_TRUE_FATAL(stop_vcpu_thread(t, tid));
+	CU_ASSERT_TRUE_FATAL(idle_thread_stop(&t));
 	vm_clock_step(LNX_BUDGET);
 	CU_ASSERT_EQUAL(ev.stopped[0], 1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(ev.last_stopped, "\"reason\": \"thread-gone\""));

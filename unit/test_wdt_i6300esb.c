@@ -9,7 +9,6 @@
  * vm_clock_next_deadline(), events are captured with dm_event_set_sink(),
  * requested actions with vm_action_take(), INTx through the front-end hook.
  */
-#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -17,6 +16,7 @@
 #include <unistd.h>
 
 #include "dm_event.h"
+#include "helpers.h"
 #include "inout.h"
 #include "mem.h"
 #include "pci_core.h"
@@ -163,17 +163,10 @@ static void bring_up(const char *opts)
 /* Runs fn(arg) with stderr sent to /dev/null (expected error lines). */
 static int quietly(int (*fn)(struct vmctx *), struct vmctx *arg)
 {
-	int saved = dup(STDERR_FILENO), null = open("/dev/null", O_WRONLY), r;
+	int saved = unit_stderr_mute(), r;
 
-	if (saved >= 0 && null >= 0)
-		dup2(null, STDERR_FILENO);
 	r = fn(arg);
-	if (saved >= 0) {
-		dup2(saved, STDERR_FILENO);
-		close(saved);
-	}
-	if (null >= 0)
-		close(null);
+	unit_stderr_restore(saved);
 	return r;
 }
 
