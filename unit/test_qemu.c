@@ -12,10 +12,14 @@
 #include "../devicemodel/hv/qemu.c"
 
 #include "pci_testdev.h"
+#include "proxy_peer.h"
 #include "unit.h"
 
 #define T_SLOT 5
 #define T_BAR0 0xc0000000U
+
+_Static_assert(PROXY_PEER_HDR_SIZE == MPQEMU_HDR_SIZE && PROXY_PEER_HDR_LEN == MPQEMU_HDR_LEN,
+	       "unit/proxy_peer.h and hv/qemu.c disagree on the message header");
 
 static struct vmctx tctx;
 static struct proxy_conn *tc;
@@ -86,31 +90,8 @@ static void bring_up(void)
 static void send_msg(int32_t cmd, uint64_t size, const void *payload, size_t plen,
 		     const int *fds, int nfds)
 {
-	uint8_t buf[MPQEMU_HDR_SIZE + 256] = {0};
-	union {
-		struct cmsghdr align;
-		char b[CMSG_SPACE(sizeof(int) * 16)];
-	} cb;
-	struct iovec iov = {buf, MPQEMU_HDR_SIZE + plen};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-
-	memcpy(buf, &cmd, sizeof(cmd));
-	memcpy(buf + MPQEMU_HDR_LEN, &size, sizeof(size));
-	if (plen)
-		memcpy(buf + MPQEMU_HDR_SIZE, payload, plen);
-	if (nfds) {
-		struct cmsghdr *cm;
-
-		memset(&cb, 0, sizeof(cb)); /* CMSG_SPACE padding goes to the kernel too */
-		mh.msg_control = cb.b;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
-		memcpy(CMSG_DATA(cm), fds, sizeof(int) * (size_t)nfds);
-	}
-	CU_ASSERT_EQUAL(sendmsg(tpeer, &mh, 0), (ssize_t)(MPQEMU_HDR_SIZE + plen));
+	CU_ASSERT_EQUAL(proxy_peer_send(tpeer, cmd, size, payload, plen, fds, nfds),
+			(ssize_t)(MPQEMU_HDR_SIZE + plen));
 }
 
 static void send_cfg(int32_t cmd, uint32_t addr, uint32_t val, int32_t len)
@@ -157,20 +138,6 @@ static bool no_reply(void)
 	uint8_t r[8];
 
 	return recv(tpeer, r, sizeof(r), MSG_DONTWAIT) < 0 && errno == EAGAIN;
-}
-
-static int open_fd_count(void)
-{
-	struct dirent *de;
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while ((de = readdir(d)) != NULL)
-		n += de->d_name[0] != '.';
-	closedir(d);
-	return n;
 }
 
 static struct testdev_state *tstate(void)
@@ -277,7 +244,7 @@ static void test_received_fds_are_never_kept(void)
 	bring_up();
 	for (int i = 0; i < 12; i++)
 		fds[i] = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	before = open_fd_count();
+	before = proxy_peer_count_fds(0);
 	send_msg(MPQEMU_SYNC_SYSMEM, sizeof(sysmem), sysmem, sizeof(sysmem), fds, 8);
 	send_msg(MPQEMU_SYNC_SYSMEM, sizeof(sysmem), sysmem, sizeof(sysmem), fds, 12);
 	send_msg(MPQEMU_SET_IRQFD, 0, NULL, 0, fds, 3);
@@ -285,7 +252,7 @@ static void test_received_fds_are_never_kept(void)
 	CU_ASSERT_EQUAL(serve_and_reply(), TESTDEV_VENDOR);
 	send_msg(MPQEMU_PCI_CFGREAD, 0, NULL, 0, fds, 2); /* stray fds, wrong size */
 	CU_ASSERT_EQUAL(serve_and_reply(), ~0ULL);
-	CU_ASSERT_EQUAL(open_fd_count(), before);
+	CU_ASSERT_EQUAL(proxy_peer_count_fds(0), before);
 	for (int i = 0; i < 12; i++)
 		close(fds[i]);
 }

@@ -21,14 +21,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/socket.h>
-#include <dirent.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "../../unit/proxy_peer.h"
+
 enum { SYNC_SYSMEM, RET, CFGWRITE, CFGREAD, BAR_WRITE, BAR_READ, SET_IRQFD, DEVICE_RESET };
 
-#define HDR 16
+#define HDR PROXY_PEER_HDR_SIZE
 #define REPLY_TIMEOUT_MS 3000
 
 static int failures;
@@ -53,33 +53,13 @@ static int fd_after(int argc, char **argv, const char *opt, const char *prefix)
 	return -1;
 }
 
-/* Sends one message (header + payload) with nfds copies of fd attached. */
+/* Sends one message (header + payload) with nfds of fds attached: 0 or -1. */
 static int send_msg(int s, int32_t cmd, uint64_t size, const void *payload, size_t plen,
 		    const int *fds, int nfds)
 {
-	uint8_t buf[HDR + 256] = {0};
-	union {
-		struct cmsghdr align;
-		char b[CMSG_SPACE(sizeof(int) * 16)];
-	} c;
-	struct iovec iov = {buf, HDR + plen};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+	ssize_t sent = proxy_peer_send(s, cmd, size, payload, plen, fds, nfds);
 
-	memcpy(buf, &cmd, 4);
-	memcpy(buf + 8, &size, 8);
-	memcpy(buf + HDR, payload, plen);
-	if (nfds) {
-		struct cmsghdr *cm;
-
-		mh.msg_control = c.b;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
-		memcpy(CMSG_DATA(cm), fds, sizeof(int) * (size_t)nfds);
-	}
-	return sendmsg(s, &mh, MSG_NOSIGNAL) == (ssize_t)(HDR + plen) ? 0 : -1;
+	return sent == (ssize_t)(HDR + plen) ? 0 : -1;
 }
 
 static int read_full(int s, void *buf, size_t n)
@@ -149,23 +129,6 @@ static uint64_t bar_read(int s, uint64_t addr, uint32_t size, bool *ok)
 	return r;
 }
 
-static int count_fds(pid_t pid)
-{
-	char path[64];
-	struct dirent *de;
-	int n = 0;
-	DIR *d;
-
-	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
-	d = opendir(path);
-	if (!d)
-		return -1;
-	while ((de = readdir(d)) != NULL)
-		n += de->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
-
 /* QEMU's side of the QMP greeting and capabilities negotiation. */
 static bool qmp_handshake(int q)
 {
@@ -201,19 +164,19 @@ static void test_fds(int s, pid_t dm)
 
 	for (int i = 0; i < 16; i++)
 		fds[i] = open("/dev/null", O_RDONLY);
-	base = count_fds(dm);
+	base = proxy_peer_count_fds(dm);
 	send_msg(s, SYNC_SYSMEM, 192, sysmem, 192, fds, 8);
 	send_msg(s, SYNC_SYSMEM, 192, sysmem, 192, fds, 16); /* over the limit */
 	send_msg(s, SYNC_SYSMEM, 100, sysmem, 100, fds, 3);  /* short payload */
 	v = cfg(s, CFGREAD, 0, 0, 2, 12, fds, 3, &ok);         /* stray fds */
 	check(ok && v != 0xffff, "config read with stray fds is answered");
-	check(count_fds(dm) == base, "SYNC_SYSMEM and stray fds are all closed");
+	check(proxy_peer_count_fds(dm) == base, "SYNC_SYSMEM and stray fds are all closed");
 	ev[0] = eventfd(0, 0);
 	ev[1] = eventfd(0, 0);
 	send_msg(s, SET_IRQFD, 0, NULL, 0, ev, 1); /* one fd: refused, closed */
 	send_msg(s, SET_IRQFD, 0, NULL, 0, ev, 2);
 	cfg(s, CFGREAD, 0, 0, 2, 12, NULL, 0, &ok);
-	check(ok && count_fds(dm) == base + 2, "SET_IRQFD keeps exactly its two eventfds");
+	check(ok && proxy_peer_count_fds(dm) == base + 2, "SET_IRQFD keeps exactly its two eventfds");
 	for (int i = 0; i < 16; i++)
 		close(fds[i]);
 	close(ev[0]);

@@ -17,10 +17,11 @@
  */
 #include "../../devicemodel/hv/qemu.c"
 
+#include "../proxy_peer.h"
 #include "fuzz.h"
 
 #define PROXY_MAX_CHUNKS 256
-#define PROXY_MAX_SEND_FDS 15
+#define PROXY_MAX_SEND_FDS 15 /* at most PROXY_PEER_MAX_FDS */
 
 struct proxy_fuzz {
 	struct fuzz_vm vm;
@@ -32,29 +33,9 @@ struct proxy_fuzz {
 	unsigned long replies;
 };
 
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *de;
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while ((de = readdir(d)) != NULL)
-		n += de->d_name[0] != '.';
-	closedir(d);
-	return n - 1; /* the directory's own fd */
-}
-
 /* Sends buf on QEMU's end with nfds fresh eventfds attached (SCM_RIGHTS). */
 static void send_chunk(struct proxy_fuzz *f, const void *buf, size_t len, int nfds)
 {
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int) * PROXY_MAX_SEND_FDS)];
-	} cbuf;
-	struct iovec iov = {(void *)buf, len};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
 	int fds[PROXY_MAX_SEND_FDS];
 	int n = 0;
 
@@ -64,19 +45,8 @@ static void send_chunk(struct proxy_fuzz *f, const void *buf, size_t len, int nf
 		fds[n] = eventfd(0, EFD_CLOEXEC);
 		FUZZ_CHECK(fds[n] >= 0, "eventfd failed");
 	}
-	if (n) {
-		struct cmsghdr *cm;
-
-		memset(&cbuf, 0, sizeof(cbuf));
-		mh.msg_control = cbuf.buf;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)n);
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)n);
-		memcpy(CMSG_DATA(cm), fds, sizeof(int) * (size_t)n);
-	}
-	FUZZ_CHECK(sendmsg(f->c->peer, &mh, MSG_NOSIGNAL) == (ssize_t)len, "sendmsg failed");
+	FUZZ_CHECK(proxy_peer_sendmsg(f->c->peer, buf, len, fds, n) == (ssize_t)len,
+		   "sendmsg failed");
 	for (int i = 0; i < n; i++)
 		close(fds[i]);
 	f->sent_msgs += len / MPQEMU_HDR_SIZE + 1;
@@ -207,20 +177,10 @@ static void proxy_chunk(struct proxy_fuzz *f)
 	}
 }
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc, (void)argv;
-	fuzz_global_init();
-	return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct proxy_fuzz f;
-	int fds0 = count_fds(), rc;
+	int fds0 = proxy_peer_count_fds(0), rc;
 
 	memset(&f, 0, sizeof(f));
 	f.in = (struct fuzz_in){data, size};
@@ -240,7 +200,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	qemu_fe_close(f.fe);
 	fuzz_vm_stop(&f.vm);
-	FUZZ_CHECK(count_fds() == fds0, "%d fds open after the input, %d before", count_fds(),
+	FUZZ_CHECK(proxy_peer_count_fds(0) == fds0, "%d fds open after the input, %d before", proxy_peer_count_fds(0),
 		   fds0);
 	return 0;
 }
