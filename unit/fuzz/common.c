@@ -50,6 +50,13 @@ void fuzz_global_init(void)
 	dm_event_open(NULL);
 }
 
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc, (void)argv;
+	fuzz_global_init();
+	return 0;
+}
+
 static void fuzz_do_action(struct fuzz_vm *vm, const struct vm_action_req *r)
 {
 	vm->actions++;

@@ -99,6 +99,13 @@ struct fuzz_vm {
 
 /* Once per process: quiet logging (FUZZ_LOG_LEVEL overrides), no events file. */
 void fuzz_global_init(void);
+
+/*
+ * libFuzzer's entry points.  common.c defines LLVMFuzzerInitialize (it calls
+ * fuzz_global_init()) for every harness; each fuzz_*.c defines the other.
+ */
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /*
  * Queue devices first (pci_parse_slot / mmio_dev_add), then start: timer core
  * on a virtual clock at 0, VM with vcpus vCPUs, dispatch tables, devices, and

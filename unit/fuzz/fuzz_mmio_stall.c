@@ -294,16 +294,6 @@ static void stall_check(struct stall_fuzz *f)
 
 static const char *const stall_actions[4] = {"reset", "none", "poweroff", "pause"};
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc, (void)argv;
-	fuzz_global_init();
-	return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct stall_fuzz f;

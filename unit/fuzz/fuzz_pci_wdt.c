@@ -496,16 +496,6 @@ static const char *const wdt_configs[4][2] = {
 	{"5,wdt-i6300esb", "6:1,wdt-i6300esb,action=pause"},
 };
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc, (void)argv;
-	fuzz_global_init();
-	return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct wdt_fuzz f = {.in = {data, size}};
