@@ -118,6 +118,32 @@ t_poweroff() {
 		eval '[ "$(con_count "GUEST: boot ")" = 1 ] && [ "$VM_RC" = 0 ]'
 }
 
+# action=pause: QMP stop; QEMU reports STOP, the guest stays frozen (no console
+# output, no second WATCHDOG: the VM clock is paused too) until SIGTERM to wdt-dm
+# quits QEMU (wdt-dm exits 128 + 15).
+t_pause() {
+	local t=0 lines
+	vm_start "$E2E_OUT/pause" "-s 5,wdt-i6300esb,action=pause" \
+		"wdt.scenario=kick wdt.hb=$HB wdt.kicks=2"
+	while [ "$(ev_count STOP '"source": "qemu"')" = 0 ] && [ "$t" -lt 600 ] &&
+		kill -0 "$VM_PID" 2>/dev/null; do
+		sleep 0.1
+		t=$((t + 1))
+	done
+	expect "action=pause: WATCHDOG (pause) then QEMU STOP" \
+		eval '[ "$(ev_count WATCHDOG "\"action\": \"pause\"")" = 1 ] &&
+		      [ "$(ev_count STOP "\"source\": \"qemu\"")" = 1 ]'
+	lines=$(wc -l <"$VM_DIR/console.log")
+	sleep $((2 * HB + 1))
+	expect "action=pause: frozen for $((2 * HB + 1)) s: no console output, no second WATCHDOG" \
+		eval '[ "$(wc -l <"$VM_DIR/console.log")" = "$lines" ] &&
+		      [ "$(ev_count WATCHDOG)" = 1 ] && kill -0 "$VM_PID"'
+	kill -TERM "$VM_PID" 2>/dev/null
+	vm_wait 15
+	expect "action=pause: SIGTERM ends QEMU and wdt-dm (status 143), one boot only" \
+		eval '[ "$VM_RC" = 143 ] && [ "$(con_count "GUEST: boot ")" = 1 ]'
+}
+
 # Killing QEMU ends wdt-dm (status 128 + 9).
 t_kill_qemu() {
 	local q
@@ -175,7 +201,7 @@ t_proxy_protocol() {
 		grep -q "dropping the connection" "$dir/dm.log"
 }
 
-tests=${*:-"t_proxy_protocol t_kick_reset t_magic_close t_nowayout t_poweroff t_kill_qemu t_kill_dm"}
+tests=${*:-"t_proxy_protocol t_kick_reset t_magic_close t_nowayout t_poweroff t_pause t_kill_qemu t_kill_dm"}
 e2e_deps || exit 1
 [ -x "$DM" ] || { echo "e2e: $DM not built (make all)" >&2; exit 1; }
 e2e_image || exit 1
