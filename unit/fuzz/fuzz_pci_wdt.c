@@ -251,18 +251,25 @@ static bool bar_live(struct pci_vdev *dev, uint64_t *base)
 	return true;
 }
 
+/*
+ * The model follows the device at slot 5 wherever an access lands: a device
+ * whose BAR0 is not decoded (disabled, or refused because it overlapped) is
+ * aimed at PCI_EMUL_MEMBASE32, which may be slot 5's live BAR0.
+ */
 static void wdt_bar(struct wdt_fuzz *f, int which, bool rd, uint64_t off, int bytes,
 		    uint64_t val)
 {
-	struct pci_vdev *dev = wdt_dev(which);
-	uint64_t base;
-	bool live = bar_live(dev, &base);
-	bool inside = off < WDT_BAR_SIZE && bytes > 0 && off + (uint64_t)bytes <= WDT_BAR_SIZE;
+	uint64_t base, base0, addr;
 
-	if (!live)
+	if (!bar_live(wdt_dev(which), &base))
 		base = PCI_EMUL_MEMBASE32;
-	mem_access(&f->vm.ctx, 0, rd ? MEM_F_READ : MEM_F_WRITE, base + off, bytes, &val);
-	if (which || !live || !inside || (bytes != 1 && bytes != 2 && bytes != 4 && bytes != 8))
+	addr = base + off;
+	mem_access(&f->vm.ctx, 0, rd ? MEM_F_READ : MEM_F_WRITE, addr, bytes, &val);
+	if (!bar_live(wdt_dev(0), &base0) || addr < base0 || bytes <= 0)
+		return;
+	off = addr - base0;
+	if (off >= WDT_BAR_SIZE || off + (uint64_t)bytes > WDT_BAR_SIZE ||
+	    (bytes != 1 && bytes != 2 && bytes != 4 && bytes != 8))
 		return;
 	if (rd)
 		model_bar_read(&f->m, off, bytes, val);
