@@ -21,7 +21,8 @@
 #include "fuzz.h"
 
 #define PROXY_MAX_CHUNKS 256
-#define PROXY_MAX_SEND_FDS 15 /* at most PROXY_PEER_MAX_FDS */
+#define PROXY_MAX_SEND_FDS 15
+_Static_assert(PROXY_MAX_SEND_FDS <= PROXY_PEER_MAX_FDS, "proxy_peer_sendmsg() takes at most 16 fds");
 
 struct proxy_fuzz {
 	struct fuzz_vm vm;
@@ -180,7 +181,7 @@ static void proxy_chunk(struct proxy_fuzz *f)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct proxy_fuzz f;
-	int fds0 = proxy_peer_count_fds(0), rc;
+	int fds0 = proxy_peer_count_fds(0), fds1, rc;
 
 	memset(&f, 0, sizeof(f));
 	f.in = (struct fuzz_in){data, size};
@@ -200,7 +201,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	qemu_fe_close(f.fe);
 	fuzz_vm_stop(&f.vm);
-	FUZZ_CHECK(proxy_peer_count_fds(0) == fds0, "%d fds open after the input, %d before", proxy_peer_count_fds(0),
-		   fds0);
+	fds1 = proxy_peer_count_fds(0);
+	FUZZ_CHECK(fds1 == fds0, "%d fds open after the input, %d before", fds1, fds0);
 	return 0;
 }
