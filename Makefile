@@ -41,7 +41,10 @@ $(BUILD)/unit/unit_tests: $(DM_OBJS) $(UNIT_OBJS)
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(DM_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/%.o: %.c
+# Every object waits for `deps` (order-only: it never makes anything stale), so
+# that any target, run first on a fresh Debian 12, installs the compiler and the
+# libraries before it compiles.
+$(BUILD)/%.o: %.c | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
@@ -142,7 +145,7 @@ VG          := valgrind -q --error-exitcode=1 --leak-check=full \
 fuzz-deps:
 	@$(MAKE) --no-print-directory deps DEBS="$(FUZZ_DEBS) $(VG_DEBS)"
 
-fuzz:
+fuzz: fuzz-deps
 	$(MAKE) BUILD=build/fuzz CC=clang OPT="-O1 -gline-tables-only" SAN="$(FUZZ_SAN)" fuzz-bins
 
 fuzz-bins: $(FUZZ_BINS)
@@ -178,7 +181,7 @@ fuzz-long: fuzz
 # The unit suite, every qtest sample, the QEMU front end against a fake QEMU that
 # sends garbage / gets killed, and the qtest seeds (wdt + vcpu-stall) under
 # valgrind: 0 errors, 0 leaks (valgrind's exit status 1 on any).
-valgrind: $(BUILD)/unit/unit_tests $(BUILD)/wdt-dm
+valgrind: $(BUILD)/unit/unit_tests $(BUILD)/wdt-dm | fuzz-deps
 	$(VG) $(BUILD)/unit/unit_tests >$(BUILD)/valgrind-unit.log 2>&1 || \
 		{ tail -40 $(BUILD)/valgrind-unit.log; exit 1; }
 	@tail -1 $(BUILD)/valgrind-unit.log
@@ -217,6 +220,13 @@ demo-stall: $(BUILD)/wdt-dm
 
 sim-test: $(BUILD)/wdt-dm
 	@sh tests/sim/run.sh $(BUILD)/wdt-dm
+
+# The first-run test (issue 13): each FRESH command as the first command in a
+# fresh Debian 12 chroot with only git and make.  Root and Debian's mirror.
+FRESH ?= make demo
+.PHONY: fresh-test
+fresh-test:
+	@bash tests/fresh/run.sh "$(FRESH)"
 
 clean:
 	rm -rf build

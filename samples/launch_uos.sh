@@ -24,6 +24,19 @@ hb=${HB:-2}
 action=${ACTION:-reset}
 events=${EVENTS:--}
 
+# First run on a fresh machine: build wdt-dm (the Makefile installs the
+# compiler and libraries) and install QEMU.
+if [ -z "${DM:-}" ] && [ ! -x "$dm" ]; then
+	make -C "$here/.." --no-print-directory all >&2
+fi
+if ! command -v qemu-system-x86_64 >/dev/null; then
+	sudo=""
+	[ "$(id -u)" = 0 ] || sudo=sudo
+	echo "launch_uos: installing qemu-system-x86" >&2
+	$sudo apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq qemu-system-x86 >/dev/null
+fi
+
 set -- $(sh "$here/guest/build-image.sh")
 kernel=$1
 initrd=$2

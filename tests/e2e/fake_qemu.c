@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -250,6 +251,9 @@ int main(int argc, char **argv)
 	int q = fd_after(argc, argv, "-chardev", "socket");
 	pid_t dm = getppid();
 
+	/* As QEMU does: a closed peer is a write error, not a death by SIGPIPE. */
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		return 2;
 	if (s < 0 || q < 0) {
 		fprintf(stderr, "fake-qemu: no proxy or QMP fd in the command line\n");
 		return 2;

@@ -14,7 +14,7 @@ E2E_OUT=${E2E_OUT:-$E2E_ROOT/build/e2e}
 # Debian packages the real-guest scripts need; installed when missing.
 e2e_deps() {
 	local missing="" p
-	for p in qemu-system-x86 busybox-static cpio libpciaccess-dev zlib1g-dev; do
+	for p in qemu-system-x86 busybox-static cpio libpciaccess-dev zlib1g-dev procps; do
 		dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
 	done
 	[ -z "$missing" ] && return 0

@@ -10,6 +10,9 @@
  *   killed      does a few proper config reads, then dies by SIGKILL
  *   never-reads sends 20000 config reads without reading a reply, then sleeps
  *   resets      sends DEVICE_RESET and reads the reply, forever (SIGINT test)
+ * Like QEMU it ignores SIGPIPE: a write to a socket wdt-dm has closed fails
+ * with EPIPE and the misbehaviour stops there, so the process never dies of
+ * SIGPIPE (status 141) behind the test's back.
  * Usage (by wdt-dm): fakeqemu MODE [QEMU-style options...]
  */
 #include <signal.h>
@@ -85,6 +88,10 @@ int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "";
 
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR) {
+		perror("fakeqemu: signal");
+		return 2;
+	}
 	find_socks(argc, argv);
 	if (nsocks == 0) {
 		fprintf(stderr, "fakeqemu: no x-pci-proxy-dev fd given\n");
