@@ -231,4 +231,6 @@ fresh-test:
 clean:
 	rm -rf build
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# Header dependencies (-MMD) of every object this build can make.
+-include $(patsubst %.c,$(BUILD)/%.d,$(DM_SRCS) $(DM_MAIN) $(UNIT_SRCS) $(BENCH_SRCS) \
+	   $(FUZZ_SRCS) unit/fuzz/common.c)

@@ -363,6 +363,63 @@ static void test_actions_wait_for_qmp_then_become_commands(void)
 	teardown();
 }
 
+static void test_ram_size_is_read_as_qemu_reads_dash_m(void)
+{
+	CU_ASSERT_EQUAL(qemu_ram_bytes("256"), 256ULL << 20);
+	CU_ASSERT_EQUAL(qemu_ram_bytes("256M"), 256ULL << 20);
+	CU_ASSERT_EQUAL(qemu_ram_bytes("1G"), 1ULL << 30);
+	CU_ASSERT_EQUAL(qemu_ram_bytes("1g,slots=2,maxmem=4G"), 1ULL << 30);
+	CU_ASSERT_EQUAL(qemu_ram_bytes("size=512M,slots=2,maxmem=4G"), 512ULL << 20);
+	CU_ASSERT_EQUAL(qemu_ram_bytes("slots=2,size=2G"), 2ULL << 30);
+	CU_ASSERT_EQUAL(qemu_ram_bytes("100000k"), 102400000ULL); /* 8 KiB multiple */
+	CU_ASSERT_EQUAL(qemu_ram_bytes("1000b"), 8192ULL);        /* rounded up, as QEMU does */
+	/* Not understood: no backend is added, QEMU judges the option itself. */
+	CU_ASSERT_EQUAL(qemu_ram_bytes("0"), 0);
+	CU_ASSERT_EQUAL(qemu_ram_bytes("1.5G"), 0);
+	CU_ASSERT_EQUAL(qemu_ram_bytes("12X"), 0);
+	CU_ASSERT_EQUAL(qemu_ram_bytes("-1"), 0);
+	CU_ASSERT_EQUAL(qemu_ram_bytes("maxmem=4G"), 0);
+	CU_ASSERT_EQUAL(qemu_ram_bytes("99999999999999999999"), 0);
+	CU_ASSERT_EQUAL(qemu_ram_bytes("17179869184T"), 0);
+}
+
+static void test_ram_gets_a_shared_memfd_unless_the_user_chose_a_backend(void)
+{
+	char *plain[] = {"qemu", "-m", "64", "-kernel", "k", NULL};
+	char *none[] = {"qemu", "-kernel", "k", NULL};
+	char *own[] = {"qemu", "-m", "64", "-machine", "pc,memory-backend=m", NULL};
+	char *numa[] = {"qemu", "-numa", "node,memdev=m0", NULL};
+	char *path[] = {"qemu", "-mem-path", "/dev/hugepages", NULL};
+	struct dm_options o = {.qemu_argv = plain, .qemu_argc = 5};
+	char **argv;
+	int n = 0;
+
+	CU_ASSERT_EQUAL(qemu_auto_ram(&o), 64ULL << 20);
+	o.qemu_argv = none;
+	o.qemu_argc = 3;
+	CU_ASSERT_EQUAL(qemu_auto_ram(&o), 128ULL << 20);
+	o.qemu_argv = own;
+	o.qemu_argc = 5;
+	CU_ASSERT_EQUAL(qemu_auto_ram(&o), 0);
+	o.qemu_argv = numa;
+	o.qemu_argc = 3;
+	CU_ASSERT_EQUAL(qemu_auto_ram(&o), 0);
+	o.qemu_argv = path;
+	CU_ASSERT_EQUAL(qemu_auto_ram(&o), 0);
+
+	o.qemu_argv = plain;
+	o.qemu_argc = 5;
+	argv = qemu_build_argv(&qfe, &o);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(argv);
+	while (argv[n] && strcmp(argv[n], "-object"))
+		n++;
+	CU_ASSERT_PTR_NOT_NULL_FATAL(argv[n]);
+	CU_ASSERT_STRING_EQUAL(argv[n + 1], "memory-backend-memfd,id=wdtdm-ram,size=67108864,share=on");
+	CU_ASSERT_STRING_EQUAL(argv[n + 2], "-machine");
+	CU_ASSERT_STRING_EQUAL(argv[n + 3], "memory-backend=wdtdm-ram");
+	free_argv(argv);
+}
+
 UNIT_SUITE(qemu, suite_init, suite_cleanup,
 	   UNIT_TEST(test_cfgread_returns_the_device_ids),
 	   UNIT_TEST(test_bar_access_uses_the_programmed_absolute_address),
@@ -377,4 +434,6 @@ UNIT_SUITE(qemu, suite_init, suite_cleanup,
 	   UNIT_TEST(test_json_span_skips_braces_inside_strings),
 	   UNIT_TEST(test_qmp_event_name_accepts_only_qmp_names),
 	   UNIT_TEST(test_qmp_stop_and_resume_pause_the_vm_clock_and_are_merged),
-	   UNIT_TEST(test_actions_wait_for_qmp_then_become_commands));
+	   UNIT_TEST(test_actions_wait_for_qmp_then_become_commands),
+	   UNIT_TEST(test_ram_size_is_read_as_qemu_reads_dash_m),
+	   UNIT_TEST(test_ram_gets_a_shared_memfd_unless_the_user_chose_a_backend));

@@ -860,16 +860,84 @@ static bool slot_has_more_functions(int slot)
 	return false;
 }
 
-/* The user's QEMU command line plus our devices and monitor; NULL on ENOMEM. */
+/*
+ * Guest RAM.  x-pci-proxy-dev sends every memory-map change to us with one fd
+ * per RAM region (SYNC_SYSMEM); RAM that is not backed by an fd makes QEMU print
+ * "Unable to write to socket: Bad file descriptor" at each change.  Unless the
+ * user's command line chose a backend itself, wdt-dm backs RAM with a shareable
+ * memfd of -m's size (QEMU's default 128 MiB), as launch_uos.sh does by hand.
+ */
+#define QEMU_RAM_ID "wdtdm-ram"
+#define QEMU_DEFAULT_RAM (128ULL << 20)
+#define QEMU_RAM_ALIGN 8192ULL  /* QEMU rounds -m up to this */
+
+/* QEMU's -m value ("256", "1G", "size=512M,slots=2,maxmem=4G") in bytes; 0 if not understood. */
+static uint64_t qemu_ram_bytes(const char *v)
+{
+	const char *s = v;
+	unsigned long long n;
+	unsigned int shift;
+	char *end;
+
+	/* The first item may be the size itself; otherwise the size= key names it. */
+	if (strcspn(v, "=") < strcspn(v, ",")) {
+		s = strncmp(v, "size=", 5) ? strstr(v, ",size=") : v - 1;
+		if (!s)
+			return 0;
+		s += 6;
+	}
+	if (!isdigit((unsigned char)*s))
+		return 0;
+	errno = 0;
+	n = strtoull(s, &end, 10);
+	switch (*end) {
+	case 'B': case 'b': shift = 0; end++; break;
+	case 'K': case 'k': shift = 10; end++; break;
+	case 'G': case 'g': shift = 30; end++; break;
+	case 'T': case 't': shift = 40; end++; break;
+	case 'M': case 'm': shift = 20; end++; break;
+	default: shift = 20; break; /* MiB is the default unit */
+	}
+	if (errno || n == 0 || (*end && *end != ',') || n > (UINT64_MAX - QEMU_RAM_ALIGN) >> shift)
+		return 0;
+	return ((n << shift) + QEMU_RAM_ALIGN - 1) & ~(QEMU_RAM_ALIGN - 1);
+}
+
+/* Bytes of the memfd to add, or 0 when the user chose RAM's backing or -m is not understood. */
+static uint64_t qemu_auto_ram(const struct dm_options *o)
+{
+	uint64_t bytes = QEMU_DEFAULT_RAM;
+
+	for (int i = 1; i < o->qemu_argc; i++) {
+		const char *a = o->qemu_argv[i];
+
+		if (strstr(a, "memory-backend") || strstr(a, "memdev=") || !strcmp(a, "-mem-path"))
+			return 0;
+		if (!strcmp(a, "-m") && i + 1 < o->qemu_argc)
+			bytes = qemu_ram_bytes(o->qemu_argv[i + 1]);
+	}
+	return bytes;
+}
+
+/* The user's QEMU command line plus our RAM backend, devices and monitor; NULL on ENOMEM. */
 static char **qemu_build_argv(struct qemu_fe *fe, const struct dm_options *o)
 {
-	int n = o->qemu_argc, max = o->qemu_argc + 2 * fe->nconns + 5;
+	int n = o->qemu_argc, max = o->qemu_argc + 2 * fe->nconns + 9;
 	char **argv = calloc((size_t)max, sizeof(*argv));
+	uint64_t ram = qemu_auto_ram(o);
 
 	if (!argv)
 		return NULL;
 	for (int i = 0; i < o->qemu_argc; i++)
 		argv[i] = strdup(o->qemu_argv[i]);
+	if (ram) {
+		argv[n++] = strdup("-object");
+		if (asprintf(&argv[n++], "memory-backend-memfd,id=" QEMU_RAM_ID ",size=%" PRIu64
+			     ",share=on", ram) < 0)
+			argv[n - 1] = NULL;
+		argv[n++] = strdup("-machine");
+		argv[n++] = strdup("memory-backend=" QEMU_RAM_ID);
+	}
 	for (int i = 0; i < fe->nconns; i++) {
 		struct pci_vdev *d = fe->conns[i].dev;
 		bool mf = d->func == 0 && slot_has_more_functions(d->slot);

@@ -41,6 +41,10 @@ e2e_stamp() {
 	done
 }
 
+# Guest RAM options of vm_start: a memfd chosen by hand, as launch_uos.sh does
+# (t_plain_cmdline sets plain -m to test the backend wdt-dm adds itself).
+VM_RAM=${VM_RAM-"-m 128 -object memory-backend-memfd,id=mem,size=128M,share=on -machine pc,memory-backend=mem"}
+
 # vm_start DIR "DM OPTIONS" "KERNEL ARGS": runs wdt-dm + QEMU in the background.
 # Sets VM_PID (wdt-dm).  DIR gets console.log, events.jsonl, dm.log.
 vm_start() {
@@ -51,9 +55,7 @@ vm_start() {
 	# shellcheck disable=SC2086
 	"$DM" $dmopts --events "$dir/events.jsonl" -- \
 		"$QEMU" -name wdt-guest,debug-threads=on -nodefaults -no-user-config \
-		-display none -monitor none -serial stdio -m 128 \
-		-object memory-backend-memfd,id=mem,size=128M,share=on \
-		-machine pc,memory-backend=mem \
+		-display none -monitor none -serial stdio $VM_RAM \
 		-kernel "$KERNEL" -initrd "$INITRD" \
 		-append "console=ttyS0 quiet $append" \
 		</dev/null > >(e2e_stamp >"$dir/console.log") 2>"$dir/dm.log" &
