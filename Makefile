@@ -221,6 +221,12 @@ demo-stall: $(BUILD)/wdt-dm
 sim-test: $(BUILD)/wdt-dm
 	@sh tests/sim/run.sh $(BUILD)/wdt-dm
 
+# The flakiness check: fault cases and sim-test STRESS_N times, e2e STRESS_M
+# times, under one CPU hog per core (about an hour; not part of check).
+.PHONY: stress
+stress: $(BUILD)/wdt-dm
+	@bash tests/stress.sh $(BUILD)/wdt-dm
+
 # The first-run test (issue 13): each FRESH command as the first command in a
 # fresh Debian 12 chroot with only git and make.  Root and Debian's mirror.
 FRESH ?= make demo
