@@ -8,7 +8,8 @@
 # FRESH_REBUILD=1 makes it anew).  For every command, a new root is unpacked
 # from it, this repository's committed HEAD is cloned into /root/wdt-dm, and
 # the command runs there in a chroot of its own mount namespace (proc, sys,
-# dev; nothing else of the host).  Needs root and Debian's mirror.
+# dev; nothing else of the host).  As in CI, a copy of ../shared (ACRN's source,
+# when present) lies beside the clone.  Needs root and Debian's mirror.
 #
 # Usage: tests/fresh/run.sh ['CMD' ...]      default: 'make demo'
 #   e.g. tests/fresh/run.sh 'make demo' 'make bench' 'samples/launch_uos.sh'
@@ -53,6 +54,8 @@ run_one() {
 	tar -C "$root" -xf "$base"
 	cp /etc/resolv.conf "$root/etc/resolv.conf"
 	git clone -q "$top" "$root/root/wdt-dm" || return 1
+	# As in CI, the read-only shared/ folder (ACRN's source) lies beside the clone.
+	[ ! -d "$top/../shared" ] || cp -a "$top/../shared" "$root/root/shared"
 	t0=$(date +%s)
 	echo "fresh: [$n] $cmd"
 	unshare --mount --propagation private "$top/tests/fresh/run.sh" --inside "$root" "$cmd" >"$log" 2>&1
