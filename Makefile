@@ -234,6 +234,43 @@ FRESH ?= make demo
 fresh-test:
 	@bash tests/fresh/run.sh "$(FRESH)"
 
+# -- installing (issue 16): a Debian-style layout under PREFIX, staged in DESTDIR
+PREFIX  ?= /usr/local
+BINDIR  := $(PREFIX)/bin
+MAN1DIR := $(PREFIX)/share/man/man1
+SHARE   := $(PREFIX)/share/wdt-dm
+SAMPLE_SCRIPTS := samples/launch_uos.sh samples/qtest/run.sh samples/guest/build-image.sh \
+		  samples/guest/init
+SAMPLE_DATA    := $(wildcard samples/qtest/*.qtest) samples/guest/esbinfo.c
+
+.PHONY: install uninstall deb deb-test man-check
+install: $(BUILD)/wdt-dm
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MAN1DIR) $(DESTDIR)$(SHARE)/samples/qtest \
+		$(DESTDIR)$(SHARE)/samples/guest
+	install -m 0755 $(BUILD)/wdt-dm $(DESTDIR)$(BINDIR)/wdt-dm
+	install -m 0644 docs/wdt-dm.1 $(DESTDIR)$(MAN1DIR)/wdt-dm.1
+	for f in $(SAMPLE_SCRIPTS); do install -m 0755 $$f $(DESTDIR)$(SHARE)/$$f || exit 1; done
+	for f in $(SAMPLE_DATA); do install -m 0644 $$f $(DESTDIR)$(SHARE)/$$f || exit 1; done
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/wdt-dm $(DESTDIR)$(MAN1DIR)/wdt-dm.1
+	rm -rf $(DESTDIR)$(SHARE)
+
+# `wdt-dm --help` and the man page list the same options.
+man-check: $(BUILD)/wdt-dm
+	@sh tests/install/manpage.sh $(BUILD)/wdt-dm docs/wdt-dm.1
+
+# A Debian package built with Debian's own tools (dpkg-buildpackage, debhelper)
+# into build/deb/, checked with lintian; `deb-test` installs it with apt in a
+# fresh Debian 12 chroot and runs the installed wdt-dm (root and Debian's mirror).
+DEB_DEBS := dpkg-dev debhelper lintian fakeroot
+deb:
+	@$(MAKE) --no-print-directory deps DEBS="$(DEBS) $(DEB_DEBS)"
+	@bash tests/install/deb.sh build
+
+deb-test: deb
+	@bash tests/install/deb.sh test
+
 clean:
 	rm -rf build
 

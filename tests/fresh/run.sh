@@ -12,8 +12,9 @@
 # when present) lies beside the clone.  Needs root and Debian's mirror.
 #
 # Usage: tests/fresh/run.sh ['CMD' ...]      default: 'make demo'
+#   FRESH_COPY='file ...' copies those files into the chroot's /root first.
 #   e.g. tests/fresh/run.sh 'make demo' 'make bench' 'samples/launch_uos.sh'
-# Logs: build/fresh/<n>.log.  Exit 0 only if every command exited 0.
+# Logs: build/fresh/<pid>-<n>.log.  Exit 0 only if every command exited 0.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 out=$top/build/fresh
@@ -48,7 +49,7 @@ make_base() {
 
 # run_one N CMD: a fresh root, a fresh clone, CMD as the first command.
 run_one() {
-	local n=$1 cmd=$2 root=$out/root-$1 log=$out/$1.log rc t0
+	local n=$1 cmd=$2 root=$out/root-$$-$1 log=$out/$$-$1.log rc t0
 	rm -rf "$root"
 	mkdir -p "$root"
 	tar -C "$root" -xf "$base"
@@ -56,6 +57,8 @@ run_one() {
 	git clone -q "$top" "$root/root/wdt-dm" || return 1
 	# As in CI, the read-only shared/ folder (ACRN's source) lies beside the clone.
 	[ ! -d "$top/../shared" ] || cp -a "$top/../shared" "$root/root/shared"
+	# FRESH_COPY: files the command needs from outside the repository (a package).
+	for f in ${FRESH_COPY:-}; do cp -a "$f" "$root/root/" || return 1; done
 	t0=$(date +%s)
 	echo "fresh: [$n] $cmd"
 	unshare --mount --propagation private "$top/tests/fresh/run.sh" --inside "$root" "$cmd" >"$log" 2>&1
