@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Copyright (c) 2026 The wdt-dm authors */
 /*
- * Benchmark of one wdt-i6300esb kick (SPEC.md 1.3/1.6, issue 3): the Linux
+ * Benchmark of one wdt-i6300esb kick (docs/device.rst §1.3/1.6, issue 3): the Linux
  * ping is three BAR writes -- 0x80 and 0x86 to 0x0C, then 0x0100 to 0x0C --
  * each through mem_access(), the MMIO lookup, the PCI core's BAR handler and
  * the device (its two locks and the unlock state machine).  The last write
  * re-arms the stage-1 timer (acrn_timer_settime: heap update under the timer
  * core's lock).  To show the re-arm's share, the same three writes are timed
  * on a second instance that is not enabled: there the reload is a no-op
- * (SPEC 1.5, "reload while disabled: no effect"), so everything but the
+ * (docs/device.rst §1.5, "reload while disabled: no effect"), so everything but the
  * re-arm is the same code path.  Both instances run in the same process,
  * interleaved round by round, under the virtual clock (no timer thread) and
  * under the realtime clock (the shared timer thread is up; a kick pushes the

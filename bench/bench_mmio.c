@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Copyright (c) 2026 The wdt-dm authors */
 /*
- * Benchmark of MMIO dispatch (DESIGN.md §4): nanoseconds per mem_access()
+ * Benchmark of MMIO dispatch (docs/design.rst §4): nanoseconds per mem_access()
  * read that goes through validation, the rwlock, the one-entry cache or the
  * binary search, and a trivial handler.  Measured with 1 and with 64
  * registered ranges, hitting one range (cache-friendly, a driver polling one

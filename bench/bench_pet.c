@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Copyright (c) 2026 The wdt-dm authors */
 /*
- * Benchmark of the vCPU stall detector (hw/platform/vcpu_stall.c, SPEC.md
- * §2.2, DESIGN.md §5).  Part 1: the cost of one pet, a 4-byte LOAD_CNT write
+ * Benchmark of the vCPU stall detector (hw/platform/vcpu_stall.c, docs/device.rst
+ * §2.2, docs/design.rst §5).  Part 1: the cost of one pet, a 4-byte LOAD_CNT write
  * through the MMIO bus including the guest-time read and the timer re-arm,
  * for each guest-time source, measured in the same run in interleaved rounds:
  * procfs with the stat file kept open and pread() (ours), procfs opening,

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Copyright (c) 2026 The wdt-dm authors */
 /*
- * Benchmark of the QEMU front end (DESIGN.md section 7, issue 5): the latency
+ * Benchmark of the QEMU front end (docs/design.rst section 7, issue 5): the latency
  * of one guest BAR read through x-pci-proxy-dev, measured inside a real guest
  * (samples/guest/esbinfo --bench: N 16-bit reads of the 6300ESB's reload
  * register before the driver binds), against a bare AF_UNIX request/reply

@@ -2,7 +2,7 @@
 /* Copyright (c) 2026 The wdt-dm authors */
 /*
  * Benchmark of the simulated-vCPU front end (devicemodel/hv/sim.c, issue 6)
- * against the shared timer thread (DESIGN.md §5): 1, 16, 64 and 256 simulated
+ * against the shared timer thread (docs/design.rst §5): 1, 16, 64 and 256 simulated
  * vCPUs run the Linux vcpu_stall_detector sequence at the driver's default
  * rate (f = 10 Hz, t = 8 s: a LOAD_CNT pet every 4 s per vCPU) on an idle
  * guest (load=idle: vCPUs halt between pets), each monitored by vcpu-stall

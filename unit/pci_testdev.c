@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Copyright (c) 2026 The wdt-dm authors */
 /*
- * "test-dev", a PCI device for the core's unit tests (DESIGN.md §3-4).  BAR0:
+ * "test-dev", a PCI device for the core's unit tests (docs/design.rst §3-4).  BAR0:
  * 256 bytes of 32-bit memory, BAR1: 32 I/O ports; both read back
  * 0xa0000000 | offset and record every access.  INTA requested.  Config
  * 0x40 is a device-decoded read-only magic, 0x44 a device-decoded sink.

@@ -5,7 +5,7 @@
  * message (the 16-byte header, then a payload that may disagree with the size
  * the header declares) with fds attached as SCM_RIGHTS, and counting a
  * process's open fds to check that wdt-dm keeps none it was sent.  Wire format:
- * reference/qemu-proxy-protocol.md.  Header-only (static inline) because its
+ * docs/design.rst section 9.  Header-only (static inline) because its
  * users are built three ways: the unit runner (unit/test_qemu.c), the fuzz
  * harness (unit/fuzz/fuzz_qemu_proxy.c) and the stand-alone fake QEMU of the
  * e2e test (tests/e2e/fake_qemu.c, compiled by tests/e2e/run.sh).

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Copyright (c) 2026 The wdt-dm authors */
 /*
- * Unit tests of the guest-time sources (core/guest_clock.c, SPEC.md §2.2):
+ * Unit tests of the guest-time sources (core/guest_clock.c, docs/device.rst §2.2):
  * /proc/<pid>/task/<tid>/stat parsing against synthetic lines (names with
  * spaces and parentheses, short lines, garbage, exited tasks) and against this
  * process's own threads, the thread CPU clock, a thread that exits, and the

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Copyright (c) 2026 The wdt-dm authors */
 /*
- * Unit tests of the port I/O table (core/inout.c, DESIGN.md §3-4): ranges,
+ * Unit tests of the port I/O table (core/inout.c, docs/design.rst §3-4): ranges,
  * refusal of taken ports, width validation, all-ones for unclaimed reads and
  * the linker-set ports that init_inout() registers (CONF1 at 0xcf8/0xcfc).
  */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Copyright (c) 2026 The wdt-dm authors */
 /*
- * Unit tests of the MMIO range registry (core/mem.c, DESIGN.md §4): the bus
+ * Unit tests of the MMIO range registry (core/mem.c, docs/design.rst §4): the bus
  * refuses zero-length, wrapping and overlapping ranges (table-driven, as
  * cloud-hypervisor's bus tests), validates access sizes, rejects accesses
  * that straddle a range end, and answers unclaimed reads with all-ones.

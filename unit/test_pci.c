@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Copyright (c) 2026 The wdt-dm authors */
 /*
- * Unit tests of the PCI core (hw/pci/core.c, DESIGN.md §3-4) through the
+ * Unit tests of the PCI core (hw/pci/core.c, docs/design.rst §3-4) through the
  * test-only "test-dev" device: -s parsing, the linker set, configuration
  * mechanism #1, the header write masks, BAR sizing and (re)programming, the
  * decode enables, device-decoded config registers, INTx and VM reset.

@@ -2,7 +2,7 @@
 /* Copyright (c) 2026 The wdt-dm authors */
 /*
  * Unit tests of the platform MMIO device table (hw/platform/platform.c,
- * DESIGN.md §3-4) with a test-only device "test-mmio" defined here: queueing
+ * docs/design.rst §3-4) with a test-only device "test-mmio" defined here: queueing
  * by name, window registration, offset dispatch, window validation, the VM
  * reset hook, and unwinding when a device or its window is refused.
  */

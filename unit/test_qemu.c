@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Copyright (c) 2026 The wdt-dm authors */
 /*
- * Unit tests of the QEMU front end (devicemodel/hv/qemu.c, DESIGN.md section 7)
+ * Unit tests of the QEMU front end (devicemodel/hv/qemu.c, docs/design.rst section 7)
  * without QEMU: the proxy protocol is spoken over an in-process socketpair to
  * a "test-dev" at 0:5.0, and QMP over a second one.  Covers dispatch of config
  * and BAR messages (absolute BAR addresses), message reassembly, hostile input

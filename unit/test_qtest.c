@@ -2,7 +2,7 @@
 /* Copyright (c) 2026 The wdt-dm authors */
 /*
  * Unit tests of the qtest front end's parser and reply formats (hv/qtest.c,
- * DESIGN.md §7): each command line gets exactly one reply, malformed lines get
+ * docs/design.rst §7): each command line gets exactly one reply, malformed lines get
  * FAIL and never end or corrupt the session.
  */
 #include <stdio.h>

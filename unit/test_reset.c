@@ -2,7 +2,7 @@
 /* Copyright (c) 2026 The wdt-dm authors */
 /*
  * Unit tests of the reboot API, the VM object and the event stream
- * (core/reset.c, core/event.c; DESIGN.md §6, SPEC.md §3).
+ * (core/reset.c, core/event.c; docs/design.rst §6, docs/device.rst §3).
  */
 #include <errno.h>
 #include <stdio.h>

@@ -2,7 +2,7 @@
 /* Copyright (c) 2026 The wdt-dm authors */
 /*
  * Unit tests of the shared timer thread and the VM clock (core/timer.c,
- * DESIGN.md section 5).  Everything runs on the virtual clock except the
+ * docs/design.rst section 5).  Everything runs on the virtual clock except the
  * two tests that need the real timer thread (cancel racing a running
  * callback, missed periods); those synchronise with condition variables,
  * never with sleeps.  Each test starts from a fresh core at VM time 0.

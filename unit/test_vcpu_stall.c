@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Copyright (c) 2026 The wdt-dm authors */
 /*
- * Unit tests of the vCPU stall detector (hw/platform/vcpu_stall.c, SPEC.md
+ * Unit tests of the vCPU stall detector (hw/platform/vcpu_stall.c, docs/device.rst
  * §2), driven through the platform table and the MMIO bus as a guest would,
  * on the virtual VM clock with virtual guest clocks whose per-vCPU rate
  * models running (1), half-speed and host-starved (0) vCPUs.  Boundaries are

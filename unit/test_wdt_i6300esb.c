@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Copyright (c) 2026 The wdt-dm authors */
 /*
- * Unit tests of the wdt-i6300esb plugin (hw/pci/wdt_i6300esb.c, SPEC.md
+ * Unit tests of the wdt-i6300esb plugin (hw/pci/wdt_i6300esb.c, docs/device.rst
  * section 1), black-box through the real core: -s parsing and init_pci bring
  * the device up, config cycles go through pci_cfg_rw and CONF1 port I/O, BAR
  * accesses through mem_access at the BAR's address.  Time is the virtual
@@ -29,7 +29,7 @@
 #define SLOT2 6
 #define CONF1_EN 0x80000000U
 
-/* Register map as the guest sees it (SPEC 1.2, 1.3) */
+/* Register map as the guest sees it (docs/device.rst §1.2, 1.3) */
 #define CFG_CONFIG 0x60
 #define CFG_LOCK 0x68
 #define LOCK_FREE_RUN 0x04
@@ -51,7 +51,7 @@
 #define FLAG_READ 0x1200
 #define WDIOF_CARDRESET 0x0020
 
-/* One tick of each prescaler in ns: 2^15 x 30 and 2^5 x 30 (SPEC 1.4). */
+/* One tick of each prescaler in ns: 2^15 x 30 and 2^5 x 30 (docs/device.rst §1.4). */
 #define TICK_1KHZ 983040ULL
 #define TICK_1MHZ 960ULL
 #define PRELOAD_RESET 0xFFFFFU
@@ -271,7 +271,7 @@ static uint64_t stage_ns(uint32_t p, bool mhz)
 	return (uint64_t)(p ? p : 1) * (mhz ? TICK_1MHZ : TICK_1KHZ);
 }
 
-/* ---- the Linux i6300esb driver, as SPEC 1.6 describes it ------------------- */
+/* ---- the Linux i6300esb driver, as docs/device.rst §1.6 describes it ------------------- */
 
 static void drv_set_timeout(int slot, unsigned int t)
 {
@@ -392,7 +392,7 @@ static void test_default_action_is_reset(void)
 	CU_ASSERT_EQUAL(r.action, DM_WDT_ACTION_RESET);
 }
 
-/* ---- config registers (SPEC 1.2) --------------------------------------------- */
+/* ---- config registers (docs/device.rst §1.2) --------------------------------------------- */
 
 static void test_config_60_reads_stored_bits_at_every_width(void)
 {
@@ -495,7 +495,7 @@ static void test_disable_stops_the_countdown(void)
 	CU_ASSERT_EQUAL(armed_in(), TICK_1KHZ);
 }
 
-/* ---- BAR registers and the unlock state machine (SPEC 1.3) --------------- */
+/* ---- BAR registers and the unlock state machine (docs/device.rst §1.3) --------------- */
 
 static void test_preloads_are_20_bits_and_write_only(void)
 {
@@ -710,7 +710,7 @@ static void test_odd_accesses_are_ignored_without_touching_state(void)
 	CU_ASSERT_EQUAL(armed_in(), stage_ns(31, false));
 }
 
-/* ---- timing (SPEC 1.4) ------------------------------------------------------------ */
+/* ---- timing (docs/device.rst §1.4) ---------------------------------------------------------- */
 
 /* Stage 1 ends exactly at d1, stage 2 exactly d2 later; 1 ns earlier nothing. */
 static void check_boundaries(uint32_t p1, uint32_t p2, bool mhz)
@@ -859,7 +859,7 @@ static void test_paused_vm_time_does_not_count(void)
 	CU_ASSERT_EQUAL(br(SLOT, REG_GINTSR, 4), 1);
 }
 
-/* ---- expiry (SPEC 1.5) ----------------------------------------------------------- */
+/* ---- expiry (docs/device.rst §1.5) ----------------------------------------------------------- */
 
 static void test_stage1_irq_sets_gintsr_and_intx_w1c_clears_both(void)
 {
@@ -1058,7 +1058,7 @@ static void test_vm_reset_stops_countdown_and_deasserts_intx(void)
 	CU_ASSERT_EQUAL(br(SLOT, REG_RELOAD, 2), 0);
 }
 
-/* ---- the Linux driver (SPEC 1.6) ------------------------------------------------ */
+/* ---- the Linux driver (docs/device.rst §1.6) ------------------------------------------------ */
 
 static void test_linux_probe_reports_cardreset_after_a_watchdog_reset(void)
 {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Copyright (c) 2026 The wdt-dm authors */
 /*
- * Events (SPEC.md §3): one QMP-shaped JSON object per line on the --events
+ * Events (docs/device.rst §3): one QMP-shaped JSON object per line on the --events
  * file, each carrying the VM's UUID.  Under the virtual clock the timestamp is
  * VM time, so scripted runs produce the same stream every time.  A write that
  * fails (disk full, closed pipe) is counted and logged once; the VM goes on.

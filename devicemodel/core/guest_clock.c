@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Copyright (c) 2026 The wdt-dm authors */
 /*
- * Guest-time sources of the vCPU stall detector (SPEC.md §2.2 "Guest-time
- * sources", DESIGN.md §2 core/guest_clock.c).  A vCPU's guest time is the
+ * Guest-time sources of the vCPU stall detector (docs/device.rst §2.2 "Guest-time
+ * sources", docs/design.rst §2 core/guest_clock.c).  A vCPU's guest time is the
  * time it really ran; the stall detector measures its budget in it so that a
  * vCPU the host starves is never reported as stalled.
  *

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Copyright (c) 2026 The wdt-dm authors */
 /*
- * Port I/O dispatch (DESIGN.md §3-4): one slot per port in [0, 0xffff].
+ * Port I/O dispatch (docs/design.rst §3-4): one slot per port in [0, 0xffff].
  * Fixed ports come from the inout_port_set linker set (INOUT_PORT), which
  * init_inout() registers; devices add ranges (I/O BARs) with register_inout().
  * inout_access() validates the width and the port range, then runs the

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Copyright (c) 2026 The wdt-dm authors */
 /*
- * wdt-dm's command line and VM lifecycle (DESIGN.md §2, issue "DM core" item 8).
+ * wdt-dm's command line and VM lifecycle (docs/design.rst §2, issue "DM core" item 8).
  * It parses the ACRN-style options, picks the one front end the options
  * select, brings the core up in dependency order (VM, events, clock, dispatch,
  * PCI, platform devices), hands control to the front end and tears down in

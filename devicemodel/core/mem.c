@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Copyright (c) 2026 The wdt-dm authors */
 /*
- * Guest-physical MMIO dispatch (DESIGN.md §4).  Registered ranges live in one
+ * Guest-physical MMIO dispatch (docs/design.rst §4).  Registered ranges live in one
  * array sorted by base; a lookup is a binary search behind a one-entry cache
  * of the last range hit (guest drivers hammer one BAR at a time).  The bus
  * refuses zero-length, wrapping, handler-less and overlapping ranges, and

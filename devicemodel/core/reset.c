@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Copyright (c) 2026 The wdt-dm authors */
 /*
- * The reboot API (DESIGN.md §6, SPEC.md §1.5/§2.2/§3) and the VM object.
+ * The reboot API (docs/design.rst §6, docs/device.rst §1.5/§2.2/§3) and the VM object.
  * Devices call dm_watchdog_expired() from their timer callbacks, usually with
  * their own lock held, so it does the least possible: emit WATCHDOG and queue
  * the request.  The front end takes requests with vm_action_take() and carries

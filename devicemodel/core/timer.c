@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Copyright (c) 2026 The wdt-dm authors */
 /*
- * THE shared timer thread and the VM clock (DESIGN.md section 5; API in
+ * THE shared timer thread and the VM clock (docs/design.rst section 5; API in
  * timer.h and vm_clock.h).  Every armed acrn_timer of every device sits in one
  * binary min-heap keyed by (VM deadline, arming sequence).  In realtime mode
  * one thread blocks in read() on one CLOCK_MONOTONIC timerfd armed

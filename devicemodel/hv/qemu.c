@@ -1,20 +1,20 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Copyright (c) 2026 The wdt-dm authors */
 /*
- * The QEMU front end (DESIGN.md section 7, "qemu"): real Linux guests under
+ * The QEMU front end (docs/design.rst section 7, "qemu"): real Linux guests under
  * Debian 12's QEMU 7.2, TCG or KVM.  `wdt-dm [dm options] -- qemu-system-x86_64
  * [qemu options]` creates one socketpair per PCI device given with -s, appends
  * `-device x-pci-proxy-dev,fd=N,addr=S.F` for each and a QMP monitor on one more
  * socketpair, starts QEMU and serves the multi-process proxy protocol
- * (reference/qemu-proxy-protocol.md): config cycles go to the PCI core, BAR
+ * (docs/design.rst section 9): config cycles go to the PCI core, BAR
  * accesses (absolute bus addresses) to the normal MMIO / port I/O dispatch,
  * DEVICE_RESET to the VM reset hooks, SYNC_SYSMEM fds are closed, SET_IRQFD
  * eventfds are kept for INTx (QEMU connects them only through KVM irqfds: under
  * TCG an asserted INTx never reaches the guest).  Actions requested through the
- * reboot API (SPEC.md section 1.5) are carried out over QMP: reset ->
+ * reboot API (docs/device.rst section 1.5) are carried out over QMP: reset ->
  * system_reset, poweroff -> quit, pause -> stop; debug/none only have the
  * WATCHDOG event.  QMP events of QEMU are merged into our event stream with
- * "source": "qemu" (SPEC.md section 3); STOP/RESUME also pause/resume the VM
+ * "source": "qemu" (docs/device.rst section 3); STOP/RESUME also pause/resume the VM
  * clock, so the watchdog does not count while QEMU is stopped.
  *
  * Everything QEMU sends is checked before use: header size, payload size per
@@ -625,7 +625,7 @@ static uint64_t proxy_bar(struct qemu_fe *fe, struct proxy_conn *c, bool in, con
 /*
  * QEMU sends DEVICE_RESET to every proxy at each system reset (twice after a
  * QMP system_reset), always with the vCPUs stopped.  One VM reset (all reset
- * hooks: PCI headers, the watchdog, whose timeout flag survives, SPEC.md
+ * hooks: PCI headers, the watchdog, whose timeout flag survives, docs/device.rst
  * section 1.5) per system reset is enough: later DEVICE_RESETs before the
  * guest has touched any device would reset devices already in reset state.
  */

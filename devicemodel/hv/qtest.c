@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Copyright (c) 2026 The wdt-dm authors */
 /*
- * The qtest front end (DESIGN.md §7): QEMU's qtest text protocol
- * (docs/devel/qtest.rst) on stdio or a unix socket, over the virtual clock.
+ * The qtest front end (docs/design.rst §7): QEMU's qtest text protocol
+ * (QEMU's docs/devel/qtest.rst) on stdio or a unix socket, over the virtual clock.
  * Each line is one command and gets one reply, formatted exactly as QEMU
  * formats it:
  *   outb|outw|outl ADDR VAL    -> OK              (port I/O; 0xcf8/0xcfc = CONF1)

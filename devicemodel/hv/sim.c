@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Copyright (c) 2026 The wdt-dm authors */
 /*
- * The simulated-vCPU front end (DESIGN.md §7 "sim", issue 6).  It plays the
+ * The simulated-vCPU front end (docs/design.rst §7 "sim", issue 6).  It plays the
  * hypervisor for N vCPU threads inside wdt-dm.  Each thread "runs guest code"
  * by spinning on the CPU and runs a model of the stock guest drivers through
  * the same dispatch as the other front ends (mem_access for MMIO, port I/O on
  * CONF1 0xcf8/0xcfc for configuration space): the Linux vcpu_stall_detector
- * per-CPU sequence (SPEC.md §2.2: CLOCK_FREQ_HZ = f, LOAD_CNT = f x t,
+ * per-CPU sequence (docs/device.rst §2.2: CLOCK_FREQ_HZ = f, LOAD_CNT = f x t,
  * STATUS = 1, LOAD_CNT again every t/2 s of wall time) and, on vCPU 0, a
- * /dev/watchdog daemon over the Linux i6300esb access sequence (SPEC.md §1.6:
+ * /dev/watchdog daemon over the Linux i6300esb access sequence (docs/device.rst §1.6:
  * probe, set_timeout, start, ping every T/2 s, magic close at the end).  A
  * scenario makes a vCPU hang (it keeps spinning but stops petting: must be
  * detected), makes the host starve a vCPU (its thread blocks, so it does not
@@ -46,13 +46,13 @@
 
 /* ---- the guest's view of the devices ---- */
 
-/* vcpu_stall_detector (SPEC.md §2.1): vCPU n's registers at base + n * VSD_SLOT */
+/* vcpu_stall_detector (docs/device.rst §2.1): vCPU n's registers at base + n * VSD_SLOT */
 #define VSD_SLOT 0x10U
 #define VSD_STATUS 0x00U
 #define VSD_LOAD_CNT 0x04U
 #define VSD_CLOCK_FREQ_HZ 0x0CU
 
-/* Intel 6300ESB watchdog (SPEC.md §1.1-1.3), as drivers/watchdog/i6300esb.c names them */
+/* Intel 6300ESB watchdog (docs/device.rst §1.1-1.3), as drivers/watchdog/i6300esb.c names them */
 #define ESB_ID 0x25AB8086U        /* device << 16 | vendor at config offset 0 */
 #define ESB_CONFIG_REG 0x60       /* 16 bit */
 #define ESB_LOCK_REG 0x68         /* 8 bit */

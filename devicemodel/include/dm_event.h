@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Copyright (c) 2026 The wdt-dm authors */
 /*
- * Events (SPEC.md §3): one QMP-shaped JSON object per line,
+ * Events (docs/device.rst §3): one QMP-shaped JSON object per line,
  *   {"event": NAME, "data": {..., "uuid": VM-UUID}, "timestamp": {"seconds": S,
  *    "microseconds": US}}
  * Timestamps come from the VM clock in virtual mode (qtest), else from

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Copyright (c) 2026 The wdt-dm authors */
 /*
- * Per-vCPU guest-time sources for the vCPU stall detector (SPEC.md §2.2,
- * DESIGN.md §2 core/guest_clock.c; wdt-dm extension, ACRN has no such header).
+ * Per-vCPU guest-time sources for the vCPU stall detector (docs/device.rst §2.2,
+ * docs/design.rst §2 core/guest_clock.c; wdt-dm extension, ACRN has no such header).
  * "Guest time" is the time a vCPU actually ran: it never advances faster than
  * VM time, and stops while the vCPU thread is not running.
  *

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # Copyright (c) 2026 The wdt-dm authors
 #
-# Builds the wdt-dm test guest from Debian packages only (DESIGN.md section 8):
+# Builds the wdt-dm test guest from Debian packages only (docs/design.rst section 8):
 # the stock Debian kernel (apt-get download + dpkg-deb -x into the cache; a
 # kernel is never installed on the host), its i6300esb.ko and the modules it
 # depends on (modules.dep, generated in the cache with busybox depmod since the

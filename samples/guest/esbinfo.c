@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Copyright (c) 2026 The wdt-dm authors */
 /*
- * esbinfo: the guest-side inspection tool of samples/ (DESIGN.md section 8).  It
+ * esbinfo: the guest-side inspection tool of samples/ (docs/design.rst section 8).  It
  * runs inside the Linux guest, finds the Intel 6300ESB watchdog (8086:25ab)
  * through libpciaccess by vendor/device, and prints its device-specific config
- * registers (0x60 WDT config, 16 bit; 0x68 WDT lock, 8 bit; SPEC.md section 1.2)
+ * registers (0x60 WDT config, 16 bit; 0x68 WDT lock, 8 bit; docs/device.rst section 1.2)
  * and BAR0's address and size in one greppable line.  With --bench N it maps
  * BAR0 through sysfs and times N 16-bit reads of the reload register (0x0C,
- * reads have no side effect: SPEC.md section 1.3), which is the guest half of
+ * reads have no side effect: docs/device.rst section 1.3), which is the guest half of
  * the proxy latency benchmark (bench/bench_proxy.sh).  Run it before the
  * driver binds: the Debian kernel's IO_STRICT_DEVMEM refuses mappings of a
  * claimed BAR.  Built static so the initramfs needs no shared libraries.

@@ -4,7 +4,7 @@
  * The VM fixture shared by the libFuzzer harnesses (issue 7): one input gets
  * a fresh VM on a virtual clock starting at 0, the same bring-up order as
  * core/main.c, and an after-fire hook that carries out requested actions the
- * way the qtest front end does (DESIGN.md §6-7), so a watchdog reset during a
+ * way the qtest front end does (docs/design.rst §6-7), so a watchdog reset during a
  * clock step really resets every device.  Teardown checks that the devices
  * disarmed their timers before the timer core goes away.
  */

@@ -2,7 +2,7 @@
 /* Copyright (c) 2026 The wdt-dm authors */
 /*
  * libFuzzer harness 2 (issue 7): MMIO access sequences against vcpu-stall
- * (SPEC.md §2) through the MMIO dispatch, for 1, 4, 256 or N vCPUs, with
+ * (docs/device.rst §2) through the MMIO dispatch, for 1, 4, 256 or N vCPUs, with
  * virtual clock steps (ns to days), pauses and VM resets.  The byte stream is
  * decoded into operations (unit/fuzz/README.md).  Checked against a model
  * of §2.1-2.2: STATUS reads 1/0 as last written, LOAD_CNT and CLOCK_FREQ_HZ
@@ -25,7 +25,7 @@
 #include "mmio_dev.h"
 #include "vm_clock.h"
 
-/* Register map (SPEC.md §2.1): vCPU n at base + n × 0x10. */
+/* Register map (docs/device.rst §2.1): vCPU n at base + n × 0x10. */
 #define STALL_BASE 0x3000ULL
 #define STALL_WINDOW 0x1000ULL
 #define STALL_SLOT 0x10U

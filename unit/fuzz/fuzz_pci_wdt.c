@@ -6,12 +6,12 @@
  * 0xcf8/0xcfc, mem_access), interleaved with virtual clock steps, pauses and
  * VM resets.  The input is a byte stream decoded into operations (format in
  * unit/fuzz/README.md).  Besides "no crash, no leak, no UB" it checks the
- * device against a model of SPEC.md §1.2-1.5: the config lock/enable bits
+ * device against a model of docs/device.rst §1.2-1.5: the config lock/enable bits
  * and their reset, the BAR0 unlock state machine and its consumption (seen
  * through the timeout flag at 0x0C), no timer armed at or before now, no
  * timer armed while the watchdog is disabled, at most devices × stages
  * timers, and no more events than the clock steps can explain.
- * Where SPEC.md leaves a behaviour open (unaligned or 64-bit BAR writes, an
+ * Where docs/device.rst leaves a behaviour open (unaligned or 64-bit BAR writes, an
  * out-of-sequence write in unlock state 1) the model forgets what it knew
  * and learns it again from the next read instead of guessing.
  */
@@ -26,7 +26,7 @@
 #include "pci_core.h"
 #include "vm_clock.h"
 
-/* The device under test and its registers (SPEC.md §1.2-1.3). */
+/* The device under test and its registers (docs/device.rst §1.2-1.3). */
 #define WDT_SLOT 5
 #define WDT_ID "\"id\": \"0:5.0\""
 #define WDT_CFG_CONFIG 0x60
@@ -196,7 +196,7 @@ static uint64_t width_mask(int bytes)
 	return bytes >= 8 ? ~0ULL : (1ULL << (8 * bytes)) - 1;
 }
 
-/* SPEC.md §1.3: the unlock state machine and what the protected write does. */
+/* docs/device.rst §1.3: the unlock state machine and what the protected write does. */
 static void model_bar_write(struct wdt_model *m, uint64_t off, int bytes, uint64_t val)
 {
 	bool exact = !(val & ~width_mask(bytes)) && off % (uint64_t)bytes == 0 && bytes <= 4;
@@ -215,7 +215,7 @@ static void model_bar_write(struct wdt_model *m, uint64_t off, int bytes, uint64
 		return;
 	}
 	if (m->unlock == 1 || m->unlock == UNKNOWN) {
-		m->unlock = UNKNOWN; /* SPEC.md is silent on a broken sequence */
+		m->unlock = UNKNOWN; /* docs/device.rst §1.3 leaves a broken sequence open */
 		if (off == WDT_BAR_RELOAD && bytes != 1)
 			m->flag = UNKNOWN;
 		return;

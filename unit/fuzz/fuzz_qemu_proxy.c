@@ -2,9 +2,9 @@
 /* Copyright (c) 2026 The wdt-dm authors */
 /*
  * libFuzzer harness 4 (issue 7): the QEMU x-pci-proxy-dev message stream
- * (reference/qemu-proxy-protocol.md) and QEMU's QMP output, as hv/qemu.c
+ * (docs/design.rst section 9) and QEMU's QMP output, as hv/qemu.c
  * receives them.  hv/qemu.c keeps its message handling static, so this file
- * includes it (the SPDK unit-test pattern, DESIGN.md §8) and drives its real
+ * includes it (the SPDK unit-test pattern, docs/design.rst §8) and drives its real
  * entry points: qemu_fe_open() creates the socketpair of a wdt-i6300esb at
  * slot 5 with BARs unassigned as under QEMU, the harness writes chunks to
  * QEMU's end of it (raw bytes or well-formed messages with any command

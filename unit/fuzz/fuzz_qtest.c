@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Copyright (c) 2026 The wdt-dm authors */
 /*
- * libFuzzer harness 3 (issue 7): the qtest text protocol (DESIGN.md §7) as a
+ * libFuzzer harness 3 (issue 7): the qtest text protocol (docs/design.rst §7) as a
  * peer would send it, fed to qtest_session() through fmemopen() on a VM with
  * a wdt-i6300esb at slot 5 and a 2-vCPU vcpu-stall detector, exactly what
  * `wdt-dm --qtest` serves.  The input is the raw byte stream of lines.

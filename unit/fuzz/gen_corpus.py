@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # Copyright (c) 2026 The wdt-dm authors
 """Writes the seed corpora of the libFuzzer harnesses (unit/fuzz/README.md):
-the stock Linux drivers' access sequences (SPEC.md 1.6 and 2.2) encoded in
+the stock Linux drivers' access sequences (docs/device.rst §1.6 and 2.2) encoded in
 each harness's operation format.  Run from the repository root:
     python3 unit/fuzz/gen_corpus.py
 Seeds are named seed-*; findings kept for replay are named regress-*."""
@@ -275,7 +275,7 @@ put("fuzz_qemu_proxy", "split-and-bad", startup[:1] + bytes([0, 7]) + b"\x02\x00
     bytes([1 | 0x40, CFGR, 200]) + bytes([0, 16]) + b"\x01" + b"\x00" * 7 + b"\xff" * 8)
 
 
-# -- unlock consumption (SPEC.md 1.3), appended to fuzz_pci_wdt -----------------
+# -- unlock consumption (docs/device.rst §1.3), appended to fuzz_pci_wdt -----------------
 def bar_write(off, width, val):
     return bytes([5, off, {1: 0, 2: 1, 4: 2, 8: 3}[width]]) + struct.pack("<I", val)
 

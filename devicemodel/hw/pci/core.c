@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Copyright (c) 2026 The wdt-dm authors */
 /*
- * The PCI core (DESIGN.md §3-4): parses ACRN's -s option, creates the devices
+ * The PCI core (docs/design.rst §3-4): parses ACRN's -s option, creates the devices
  * found in the pci_vdev_ops_set linker set on bus 0, and owns their type-0
  * configuration header.  Every configuration cycle is validated before a
  * device sees it; the standard header follows a write-mask table (read-only

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Copyright (c) 2026 The wdt-dm authors */
 /*
- * The host bridge at 0:0.0 (DESIGN.md §3): an Intel 440FX-style identity and
+ * The host bridge at 0:0.0 (docs/design.rst §3): an Intel 440FX-style identity and
  * nothing else, so a guest enumerating bus 0 finds a host bridge where it
  * expects one.  The PCI core creates it unless -s claims slot 0 function 0.
  */

@@ -2,18 +2,18 @@
 /* Copyright (c) 2026 The wdt-dm authors */
 /*
  * wdt-i6300esb: the watchdog timer of the Intel 6300ESB I/O controller hub
- * (PCI 8086:25AB), as SPEC.md section 1 specifies and the stock Linux
+ * (PCI 8086:25AB), as docs/device.rst section 1 specifies and the stock Linux
  * i6300esb driver (current and pre-2017) expects.  Two-stage down-counter:
  * stage 1 (preload 1) ends with an optional INTx, stage 2 (preload 2) ends
  * with the watchdog action, carried out through the reboot API (dm_reset.h,
- * DESIGN.md section 6), and a device reset that keeps the timeout flag.
- * Durations are nanosecond-exact on the VM clock (SPEC 1.4).  Config 0x60 and
+ * docs/design.rst section 6), and a device reset that keeps the timeout flag.
+ * Durations are nanosecond-exact on the VM clock (docs/device.rst §1.4).  Config 0x60 and
  * 0x68 are decoded at any width; BAR0 holds the preloads, GINTSR and the
- * reload register behind the 0x80/0x86 unlock sequence (SPEC 1.3).
+ * reload register behind the 0x80/0x86 unlock sequence (docs/device.rst §1.3).
  *
  * Portability: this file uses only names ACRN's devicemodel also has
  * (pci_core.h, pcireg.h, timer.h, log.h) plus dm_reset.h; `make acrn-check`
- * compiles it against ACRN's headers (docs/acrn-shim.md lists the shim).
+ * compiles it against ACRN's headers (docs/acrn.rst lists the shim).
  *
  * Locking.  Every instance has two mutexes.  'mu' guards the register state
  * and is the only lock the timer callback takes.  'ctl' is taken first by
@@ -78,7 +78,7 @@
 #define ESB_PRELOAD_MASK 0xFFFFFU
 #define ESB_PRELOAD_RESET 0xFFFFFU
 
-/* Timing (SPEC 1.4): one PCI clock is 30 ns; the prescaler divides by 2^15 or 2^5. */
+/* Timing (docs/device.rst §1.4): one PCI clock is 30 ns; the prescaler divides by 2^15 or 2^5. */
 #define ESB_PCI_CLOCK_NS 30ULL
 #define ESB_SHIFT_1KHZ 15
 #define ESB_SHIFT_1MHZ 5
@@ -146,7 +146,7 @@ static bool esb_log_ok(struct esb *s)
 }
 
 /*
- * SPEC 1.4: P x 2^15 x 30 ns (1 kHz) or P x 2^5 x 30 ns (1 MHz).  P = 0 lasts
+ * docs/device.rst §1.4: P x 2^15 x 30 ns (1 kHz) or P x 2^5 x 30 ns (1 MHz).  P = 0 lasts
  * one tick: the hardware reloads and counts down at least once, and a zero
  * it_value would disarm the timer instead of firing it.
  */
@@ -200,7 +200,7 @@ static void esb_gintsr_clear(struct esb *s)
 }
 
 /*
- * Power-on state except the timeout flag (SPEC 1.5).  Stops the countdown
+ * Power-on state except the timeout flag (docs/device.rst §1.5).  Stops the countdown
  * logically; the caller disarms the timer if one may still be armed.
  */
 static void esb_power_on_state(struct esb *s)
@@ -303,7 +303,7 @@ static void esb_timer_cb(void *param, uint64_t nexp)
 	esb_mutex_unlock(&s->mu);
 }
 
-/* ---- config space (SPEC 1.2) --------------------------------------------- */
+/* ---- config space (docs/device.rst §1.2) --------------------------------------------- */
 
 static bool esb_cfg_covers(int offset, int bytes, int reg)
 {
@@ -402,7 +402,7 @@ static int esb_cfgwrite(struct vmctx *ctx, int vcpu, struct pci_vdev *pi, int of
 	return 0;
 }
 
-/* ---- BAR0 (SPEC 1.3) ------------------------------------------------------ */
+/* ---- BAR0 (docs/device.rst §1.3) ------------------------------------------------------ */
 
 static bool esb_bar_access_ok(uint64_t offset, int size)
 {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Copyright (c) 2026 The wdt-dm authors */
 /*
- * The platform MMIO device table (DESIGN.md §3-4, mmio_dev.h): devices that
+ * The platform MMIO device table (docs/design.rst §3-4, mmio_dev.h): devices that
  * sit at a fixed guest-physical window rather than on PCI (the vCPU stall
  * detector).  Plugins register through the mmio_dev_ops_set linker set; the
  * command line queues them by name with mmio_dev_add(); init_mmio_devs()

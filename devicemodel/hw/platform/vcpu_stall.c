@@ -3,7 +3,7 @@
 /*
  * vcpu-stall: the vCPU stall detector of the "qemu,vcpu-stall-detector"
  * device-tree binding (crosvm's vmwdt, Linux's vcpu_stall_detector driver), as
- * a platform MMIO device (SPEC.md §2; DESIGN.md §3, §5, §6).  Each vCPU has a
+ * a platform MMIO device (docs/device.rst §2; docs/design.rst §3, §5, §6).  Each vCPU has a
  * 16-byte register slot; the guest pets it by writing LOAD_CNT, and a vCPU
  * that runs LOAD_CNT / CLOCK_FREQ_HZ seconds of *guest time* (guest_clock.h)
  * without a pet has stalled: first the stall interrupt and a VCPU_STALL
@@ -15,7 +15,7 @@
  * than VM time, so that is the earliest the budget can be used up.  When the
  * timer fires, used = guest_now - base; if it falls short the timer is re-armed
  * for budget - used, measured from the same base (crosvm shrinks the budget
- * and keeps the base, counting the same run time twice: research B.6.6).
+ * and keeps the base, counting the same run time twice: docs/device.rst §2.2).
  * Re-checks are at least one tick (and 1 ms, and the clock's resolution)
  * away and rounded up to a multiple of that grain on the VM clock, so a
  * starved vCPU costs one wake-up per budget and never stalls, and idle vCPUs
@@ -60,7 +60,7 @@
 #include "vm_clock.h"
 #include "vmctx.h"
 
-/* ---- register map (SPEC.md §2.1): vCPU n at base + n * STALL_SLOT_SIZE ---- */
+/* ---- register map (docs/device.rst §2.1): vCPU n at base + n * STALL_SLOT_SIZE ---- */
 #define STALL_DEFAULT_BASE 0x3000ULL
 #define STALL_WINDOW_SIZE 0x1000ULL
 #define STALL_SLOT_SIZE 0x10U
