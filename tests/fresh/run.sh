@@ -8,8 +8,8 @@
 # FRESH_REBUILD=1 makes it anew).  For every command, a new root is unpacked
 # from it, this repository's committed HEAD is cloned into /root/wdt-dm, and
 # the command runs there in a chroot of its own mount namespace (proc, sys,
-# dev; nothing else of the host).  As in CI, a copy of ../shared (ACRN's source,
-# when present) lies beside the clone.  Needs root and Debian's mirror.
+# dev; nothing else of the host).  As in CI, a copy of the folder that holds
+# ACRN's source (the Makefile's ACRN, when present) lies beside the clone.  Needs root and Debian's mirror.
 #
 # Usage: tests/fresh/run.sh ['CMD' ...]      default: 'make demo'
 #   FRESH_COPY='file ...' copies those files into the chroot's /root first.
@@ -20,6 +20,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 out=$top/build/fresh
 base=$out/base.tar
 mirror=${FRESH_MIRROR:-http://deb.debian.org/debian}
+ACRN=${ACRN:-../shared/acrn}
 
 if [ "${1:-}" = --inside ]; then
 	# Runs in the private mount namespace: mount what a booted system has.
@@ -49,14 +50,15 @@ make_base() {
 
 # run_one N CMD: a fresh root, a fresh clone, CMD as the first command.
 run_one() {
-	local n=$1 cmd=$2 root=$out/root-$$-$1 log=$out/$$-$1.log rc t0
+	local n=$1 cmd=$2 root=$out/root-$$-$1 log=$out/$$-$1.log rc t0 acrn_home
 	rm -rf "$root"
 	mkdir -p "$root"
 	tar -C "$root" -xf "$base"
 	cp /etc/resolv.conf "$root/etc/resolv.conf"
 	git clone -q "$top" "$root/root/wdt-dm" || return 1
-	# As in CI, the read-only shared/ folder (ACRN's source) lies beside the clone.
-	[ ! -d "$top/../shared" ] || cp -a "$top/../shared" "$root/root/shared"
+	# As in CI, the folder holding ACRN's source lies beside the clone.
+	acrn_home=$(cd "$top" && cd "$(dirname "$ACRN")" 2>/dev/null && pwd) &&
+		cp -a "$acrn_home" "$root/root/"
 	# FRESH_COPY: files the command needs from outside the repository (a package).
 	for f in ${FRESH_COPY:-}; do cp -a "$f" "$root/root/" || return 1; done
 	t0=$(date +%s)
