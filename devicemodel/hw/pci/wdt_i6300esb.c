@@ -8,8 +8,9 @@
  * with the watchdog action, carried out through the reboot API (dm_reset.h,
  * DESIGN.md section 6), and a device reset that keeps the timeout flag.
  * Durations are nanosecond-exact on the VM clock (SPEC 1.4).  Config 0x60 and
- * 0x68 are decoded at any width; BAR0 holds the preloads, GINTSR and the
- * reload register behind the 0x80/0x86 unlock sequence (SPEC 1.3).
+ * 0x68, with their reserved neighbours up to 0x63 and 0x6b, are decoded the
+ * same at any width; BAR0 holds the preloads, GINTSR and the reload register
+ * behind the 0x80/0x86 unlock sequence (SPEC 1.3).
  *
  * Portability: this file uses only names ACRN's devicemodel also has
  * (pci_core.h, pcireg.h, timer.h, log.h) plus dm_reset.h; `make acrn-check`
@@ -310,12 +311,19 @@ static bool esb_cfg_covers(int offset, int bytes, int reg)
 	return reg >= offset && reg < offset + bytes;
 }
 
-/* Does this access touch a byte of 0x60-0x61 or 0x68? */
+/*
+ * Does this access touch the dword at 0x60 or the one at 0x68?  The device
+ * decodes both whole dwords: the reserved bytes next to the registers
+ * (0x62-0x63, 0x69-0x6b) read 0 and ignore writes at every width, so a byte
+ * reads the same whether the guest uses inb, inw or inl.
+ */
 static bool esb_cfg_is_ours(int offset, int bytes)
 {
-	return esb_cfg_covers(offset, bytes, ESB_CFG_CONFIG) ||
-	       esb_cfg_covers(offset, bytes, ESB_CFG_CONFIG + 1) ||
-	       esb_cfg_covers(offset, bytes, ESB_CFG_LOCK);
+	for (int i = 0; i < 4; i++)
+		if (esb_cfg_covers(offset, bytes, ESB_CFG_CONFIG + i) ||
+		    esb_cfg_covers(offset, bytes, ESB_CFG_LOCK + i))
+			return true;
+	return false;
 }
 
 /* One byte of the decoded window; reserved neighbours read 0. */
