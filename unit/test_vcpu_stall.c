@@ -595,7 +595,7 @@ static void test_default_options_and_bad_options(void)
 	static const char *const bad[] = {
 		"vcpus=0",	   "vcpus=257",	  "vcpus=-1",	   "vcpus=4x", "clock=wallclock",
 		"action=explode", "base=0x3001", "base=banana",  "frob=1",   "vcpus",
-		"base=0xfffffffffffff000",
+		"base=0xfffffffffffff000", "base=0x10000000000000", "base=0xffffffffffff000",
 	};
 	struct mmio_vdev *dev;
 
@@ -622,6 +622,9 @@ static void test_default_options_and_bad_options(void)
 	teardown();
 	setup("base=0x9030000,vcpus=1,clock=monotonic,action=poweroff");
 	CU_ASSERT_EQUAL(mmio_dev_find("vcpu-stall")->base, 0x9030000);
+	teardown();
+	setup("base=0xffffffffff000,vcpus=1"); /* the last page below 2^52 */
+	CU_ASSERT_EQUAL(mmio_dev_find("vcpu-stall")->base, 0xffffffffff000ULL);
 	teardown();
 }
 

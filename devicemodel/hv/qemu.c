@@ -1173,6 +1173,21 @@ static int qemu_smp(const struct dm_options *o)
 	return 1;
 }
 
+/* Slot 0 is QEMU's own host bridge: a device put there would never be seen. */
+static int qemu_check_slot0(void)
+{
+	for (int f = 0; f < PCI_MAX_FUNCS; f++) {
+		const char *emul = pci_slot_emul(0, f);
+
+		if (!emul || (f == 0 && strcmp(emul, "hostbridge") == 0))
+			continue;
+		fprintf(stderr, "wdt-dm: -s 0:%d,%s: slot 0 is QEMU's host bridge; use slots "
+				"1..31 with the QEMU front end\n", f, emul);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int qemu_prepare(struct vmctx *ctx, const struct dm_options *o)
 {
 	sigset_t set;
@@ -1183,6 +1198,9 @@ static int qemu_prepare(struct vmctx *ctx, const struct dm_options *o)
 		fprintf(stderr, "wdt-dm: no QEMU command after --\n");
 		return -EINVAL;
 	}
+	rc = qemu_check_slot0();
+	if (rc)
+		return rc;
 	if (o->stall_opts)
 		pr_warn("--vcpu-stall is platform MMIO, which x-pci-proxy-dev does not forward: "
 			"a QEMU guest cannot reach it\n");

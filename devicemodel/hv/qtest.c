@@ -347,7 +347,7 @@ static int qtest_run(struct vmctx *ctx, const struct dm_options *o)
 	bool sock = strncmp(o->qtest, "unix:", 5) == 0;
 
 	if (sock && qtest_open_unix(&q, o->qtest + 5))
-		return 1;
+		return DM_EXIT_USAGE; /* the PATH given cannot be used: said in one line */
 	qtest_session(ctx, q.in, q.out);
 	if (sock) {
 		fclose(q.in);

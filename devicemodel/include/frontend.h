@@ -17,6 +17,9 @@
 
 struct vmctx;
 
+/* Exit status of a command-line error (one line on stderr), also from run(). */
+#define DM_EXIT_USAGE 2
+
 struct dm_options {
 	const char *uuid;     /* -U/--uuid, NULL: generate */
 	const char *events;   /* --events FILE|- */

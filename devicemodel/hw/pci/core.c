@@ -76,6 +76,10 @@ struct pci_slot_spec {
 	char *opts;
 };
 
+/* Every function -s accepts may be a device with its own VM reset hook. */
+_Static_assert(VM_MAX_RESET_HOOKS >= PCI_MAX_SLOTS * PCI_MAX_FUNCS + 2,
+	       "the reset-hook table must hold a hook per PCI function plus the cores'");
+
 static struct pci_slot_spec pci_specs[PCI_MAX_SLOTS][PCI_MAX_FUNCS];
 static struct pci_vdev *pci_devs[PCI_MAX_SLOTS][PCI_MAX_FUNCS];
 static bool pci_preassign = true;
@@ -267,6 +271,30 @@ int pci_parse_slot(const char *opt)
 	if (pci_specs[slot][func].emul)
 		return slot_error(opt, "slot/function already in use");
 	return spec_store(opt, slot, func, emul, len, opts ? opts + 1 : NULL);
+}
+
+int pci_slots_check(void)
+{
+	for (int s = 0; s < PCI_MAX_SLOTS; s++) {
+		if (pci_specs[s][0].emul || s == 0) /* 0:0.0 defaults to the host bridge */
+			continue;
+		for (int f = 1; f < PCI_MAX_FUNCS; f++) {
+			if (!pci_specs[s][f].emul)
+				continue;
+			fprintf(stderr, "wdt-dm: -s %d:%d,%s: slot %d has nothing at function 0, "
+					"where guests look first; add -s %d:0,...\n",
+				s, f, pci_specs[s][f].emul, s, s);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+const char *pci_slot_emul(int slot, int func)
+{
+	if (slot < 0 || slot >= PCI_MAX_SLOTS || func < 0 || func >= PCI_MAX_FUNCS)
+		return NULL;
+	return pci_specs[slot][func].emul;
 }
 
 void pci_slots_clear(void)

@@ -70,6 +70,8 @@
 #define STALL_REG_CURRENT_CNT 0x08U   /* w: ignored; r: ticks of budget left, rounded up */
 #define STALL_REG_CLOCK_FREQ_HZ 0x0CU /* w/r: tick frequency */
 #define STALL_REG_WIDTH 4
+/* x86-64 physical addresses are at most 52 bits wide: no guest reaches above. */
+#define STALL_GPA_END (1ULL << 52)
 
 /* The Linux driver accepts 0 < f < 100; above 1000 Hz is honoured but logged. */
 #define STALL_FREQ_SANE_MAX 1000U
@@ -590,8 +592,13 @@ static int stall_opt_base(uint64_t *base, const char *s)
 
 	if (rc)
 		return rc;
-	if ((*base & (STALL_WINDOW_SIZE - 1)) || *base > UINT64_MAX - STALL_WINDOW_SIZE) {
+	if (*base & (STALL_WINDOW_SIZE - 1)) {
 		fprintf(stderr, "wdt-dm: " STALL_NAME ": base=%s: must be 4 KiB aligned\n", s);
+		return -EINVAL;
+	}
+	if (*base > STALL_GPA_END - STALL_WINDOW_SIZE) {
+		fprintf(stderr, "wdt-dm: " STALL_NAME ": base=%s: the 4 KiB window runs past the end "
+				"of the guest-physical address space (2^52 bytes)\n", s);
 		return -EINVAL;
 	}
 	return 0;
