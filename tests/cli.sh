@@ -93,6 +93,10 @@ bad_says "slot 0 under QEMU" "slot 0 is QEMU's" -s 0,wdt-i6300esb -- qemu-system
 bad_says "slot 0 function 3 under QEMU" "slot 0 is QEMU's" -s 0:3,wdt-i6300esb -- qemu-system-x86_64
 bad_says "function 1 without function 0" "nothing at function 0" -s 5:1,wdt-i6300esb --qtest stdio
 bad "events and qtest both on stdout" --events - --qtest stdio
+bad_says "procfs clock with simulated vCPUs" "not KVM vCPUs" --sim vcpus=1 --vcpu-stall clock=procfs
+bad_says "procfs clock with qtest" "not KVM vCPUs" --vcpu-stall clock=procfs --qtest stdio
+bad_says "procfs clock with QEMU under TCG" "not KVM vCPUs" \
+	--vcpu-stall clock=procfs -s 5,wdt-i6300esb -- qemu-system-x86_64 -accel tcg
 good "help" "usage:" --help
 good "version" "wdt-dm " --version
 good "qtest with a device" "OK 10" -s 5,wdt-i6300esb --qtest stdio

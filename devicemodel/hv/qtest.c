@@ -356,6 +356,12 @@ static int qtest_run(struct vmctx *ctx, const struct dm_options *o)
 	return 0;
 }
 
+/* qtest has no vCPU threads at all: accesses come from the script. */
+static bool qtest_no_guest_time(void)
+{
+	return true;
+}
+
 static const struct dm_frontend qtest_frontend = {
 	.name = "qtest",
 	.clock = VM_CLOCK_VIRTUAL,
@@ -363,6 +369,7 @@ static const struct dm_frontend qtest_frontend = {
 	.stall_clock = "virtual",
 	.selected = qtest_selected,
 	.prepare = qtest_prepare,
+	.no_guest_time = qtest_no_guest_time,
 	.run = qtest_run,
 };
 DEFINE_FRONTEND(qtest_frontend);
