@@ -84,16 +84,19 @@ bad "bad vcpu-stall option" --vcpu-stall vcpus=0 --qtest stdio
 bad "stray argument" --qtest stdio stray
 bad_says "stall window on a BAR" "overlaps wdt-i6300esb" \
 	--vcpu-stall base=0x80000000 -s 5,wdt-i6300esb --qtest stdio
-bad_says "stall window past the end" "past the end" --vcpu-stall base=0xfffffffffffff000 --qtest stdio
+bad_says "stall window past the end" "past the end" \
+	--vcpu-stall base=0xfffffffffffff000 --qtest stdio
 bad_says "stall window unaligned" "aligned" --vcpu-stall base=0x3800 --qtest stdio
 bad "qtest socket in a missing directory" --qtest "unix:$tmp/missing/sock"
 mkdir "$tmp/ro" && chmod 755 "$tmp/ro" && chmod 711 "$tmp"
 bad_as_nobody "qtest socket in a directory nobody may write" --qtest "unix:$tmp/ro/sock"
 bad_says "slot 0 under QEMU" "slot 0 is QEMU's" -s 0,wdt-i6300esb -- qemu-system-x86_64
-bad_says "slot 0 function 3 under QEMU" "slot 0 is QEMU's" -s 0:3,wdt-i6300esb -- qemu-system-x86_64
+bad_says "slot 0 function 3 under QEMU" "slot 0 is QEMU's" \
+	-s 0:3,wdt-i6300esb -- qemu-system-x86_64
 bad_says "function 1 without function 0" "nothing at function 0" -s 5:1,wdt-i6300esb --qtest stdio
 bad "events and qtest both on stdout" --events - --qtest stdio
-bad_says "procfs clock with simulated vCPUs" "not KVM vCPUs" --sim vcpus=1 --vcpu-stall clock=procfs
+bad_says "procfs clock with simulated vCPUs" "not KVM vCPUs" \
+	--sim vcpus=1 --vcpu-stall clock=procfs
 bad_says "procfs clock with qtest" "not KVM vCPUs" --vcpu-stall clock=procfs --qtest stdio
 bad_says "procfs clock with QEMU under TCG" "not KVM vCPUs" \
 	--vcpu-stall clock=procfs -s 5,wdt-i6300esb -- qemu-system-x86_64 -accel tcg

@@ -19,10 +19,11 @@
  * Locks: dev->cfg_lock serialises config cycles of one device (the device's
  * own cfgread/cfgwrite run under it).  pci_map_lock (taken after cfg_lock)
  * guards every BAR's mapping state (registered, range, sizing) on all
- * devices, since a change on one device may map a BAR of another.  dev->lintr.lock is a leaf lock for the
- * INTx state, so a device may assert INTx from a timer while holding its own
- * lock; that path never takes cfg_lock.  The command byte carrying INTxDIS
- * and the status byte carrying INTxSTATE are therefore accessed atomically.
+ * devices, since a change on one device may map a BAR of another.
+ * dev->lintr.lock is a leaf lock for the INTx state, so a device may assert
+ * INTx from a timer while holding its own lock; that path never takes
+ * cfg_lock.  The command byte carrying INTxDIS and the status byte carrying
+ * INTxSTATE are therefore accessed atomically.
  */
 #include <errno.h>
 #include <stdio.h>

@@ -8,9 +8,8 @@
  * with the watchdog action, carried out through the reboot API (dm_reset.h,
  * DESIGN.md section 6), and a device reset that keeps the timeout flag.
  * Durations are nanosecond-exact on the VM clock (SPEC 1.4).  Config 0x60 and
- * 0x68, with their reserved neighbours up to 0x63 and 0x6b, are decoded the
- * same at any width; BAR0 holds the preloads, GINTSR and the reload register
- * behind the 0x80/0x86 unlock sequence (SPEC 1.3).
+ * 0x68 are decoded at any width; BAR0 holds the preloads, GINTSR and the
+ * reload register behind the 0x80/0x86 unlock sequence (SPEC 1.3).
  *
  * Portability: this file uses only names ACRN's devicemodel also has
  * (pci_core.h, pcireg.h, timer.h, log.h) plus dm_reset.h; `make acrn-check`
