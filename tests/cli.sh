@@ -33,13 +33,14 @@ bad_says() { # bad_says <description> <stderr substring> <args...>: bad, saying 
 	fi
 }
 
-bad_as_nobody() { # bad, run as user nobody (needs root and setpriv; skipped otherwise)
-	if [ "$(id -u)" -ne 0 ] || ! command -v setpriv >/dev/null; then
-		echo "cli: skipped as nobody: $1"
-		return
-	fi
+bad_as_nobody() { # bad, run as user nobody (needs root, setpriv and a binary nobody can run)
 	as="setpriv --reuid=nobody --regid=nogroup --clear-groups"
-	bad "$@"
+	if [ "$(id -u)" -ne 0 ] || ! command -v setpriv >/dev/null ||
+		! $as "$dm" --version >/dev/null 2>&1; then
+		echo "cli: skipped as nobody: $1"
+	else
+		bad "$@"
+	fi
 	as=""
 }
 
