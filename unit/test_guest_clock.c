@@ -270,6 +270,59 @@ static void test_thread_that_exits_reads_as_gone_on_every_source(void)
 	guest_clock_close(&procfs);
 }
 
+/*
+ * A fake /proc: procfs guest time that stands still while the thread burns
+ * GUEST_CLOCK_STUCK_CPU_NS of CPU reads as -ENODATA from then on; one that
+ * moved once, or a thread that does not run, is trusted; cputime never asks.
+ */
+static void test_procfs_guest_time_that_cannot_advance_reads_as_enodata(void)
+{
+	struct guest_clock stuck, moving, idle, cpu;
+	struct fake_proc fp;
+	unsigned long limit;
+	uint64_t ns = 1;
+
+	CU_ASSERT_EQUAL_FATAL(fake_proc_init(&fp), 0);
+	CU_ASSERT_EQUAL_FATAL(fake_proc_stat(&fp, 4242, 1, 0, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(fake_proc_stat(&fp, 4242, 2, 0, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(fake_proc_stat(&fp, 4242, 3, 0, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(guest_clock_open(&stuck, GUEST_CLOCK_PROCFS, 0, 4242, 1), 0);
+	CU_ASSERT_EQUAL_FATAL(guest_clock_open(&moving, GUEST_CLOCK_PROCFS, 1, 4242, 2), 0);
+	CU_ASSERT_EQUAL_FATAL(guest_clock_open(&idle, GUEST_CLOCK_PROCFS, 2, 4242, 3), 0);
+	CU_ASSERT_EQUAL_FATAL(guest_clock_open(&cpu, GUEST_CLOCK_CPUTIME, 0, 4242, 1), 0);
+	limit = (unsigned long)(GUEST_CLOCK_STUCK_CPU_NS / stuck.ns_per_tick);
+	CU_ASSERT_EQUAL(guest_clock_read(&stuck, &ns), 0);
+	CU_ASSERT_EQUAL(ns, 0);
+	CU_ASSERT_EQUAL(guest_clock_read(&moving, &ns), 0);
+	CU_ASSERT_EQUAL(guest_clock_read(&idle, &ns), 0);
+	CU_ASSERT_EQUAL(guest_clock_read(&cpu, &ns), 0);
+	/* one tick short of the limit: still trusted */
+	fake_proc_stat(&fp, 4242, 1, limit - 1, 0);
+	fake_proc_stat(&fp, 4242, 2, 1, 1);
+	CU_ASSERT_EQUAL(guest_clock_read(&stuck, &ns), 0);
+	CU_ASSERT_EQUAL(guest_clock_read(&moving, &ns), 0);
+	CU_ASSERT_EQUAL(ns, moving.ns_per_tick);
+	/* at the limit: the guest time cannot advance; and it stays so */
+	fake_proc_stat(&fp, 4242, 1, limit, 0);
+	fake_proc_stat(&fp, 4242, 2, 10 * limit, 1);
+	CU_ASSERT_EQUAL(guest_clock_read(&stuck, &ns), -ENODATA);
+	fake_proc_stat(&fp, 4242, 1, limit + 1, 5);
+	CU_ASSERT_EQUAL(guest_clock_read(&stuck, &ns), -ENODATA);
+	/* moved once: a KVM vCPU busy in the host for a while is still trusted */
+	CU_ASSERT_EQUAL(guest_clock_read(&moving, &ns), 0);
+	CU_ASSERT_EQUAL(ns, moving.ns_per_tick);
+	/* a thread that does not run proves nothing either way */
+	CU_ASSERT_EQUAL(guest_clock_read(&idle, &ns), 0);
+	/* cputime counts the CPU time itself */
+	CU_ASSERT_EQUAL(guest_clock_read(&cpu, &ns), 0);
+	CU_ASSERT_EQUAL(ns, (limit + 1) * cpu.ns_per_tick);
+	guest_clock_close(&stuck);
+	guest_clock_close(&moving);
+	guest_clock_close(&idle);
+	guest_clock_close(&cpu);
+	fake_proc_fini(&fp);
+}
+
 static void test_virtual_clock_runs_at_each_vcpus_rate(void)
 {
 	struct guest_clock a, b;
@@ -334,5 +387,6 @@ UNIT_SUITE(guest_clock, suite_init, suite_cleanup,
 	   UNIT_TEST(test_cputime_from_this_threads_stat_file_counts_ticks),
 	   UNIT_TEST(test_procfs_reads_this_process_threads_cached_and_reopened),
 	   UNIT_TEST(test_thread_that_exits_reads_as_gone_on_every_source),
+	   UNIT_TEST(test_procfs_guest_time_that_cannot_advance_reads_as_enodata),
 	   UNIT_TEST(test_virtual_clock_runs_at_each_vcpus_rate),
 	   UNIT_TEST(test_monotonic_is_vm_time_and_stops_while_paused));

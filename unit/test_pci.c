@@ -457,6 +457,65 @@ static void test_vm_reset_restores_the_header_and_bars(void)
 	teardown();
 }
 
+/* A config write whose BAR refusal is expected (one warning line muted). */
+static void cfg_write_quietly(int slot, int off, int bytes, uint32_t v)
+{
+	int saved = unit_stderr_mute();
+
+	cfg_write(slot, off, bytes, v);
+	unit_stderr_restore(saved);
+}
+
+/* Reads addr and says which of the two test devices answered (0: none). */
+static int mem_owner(uint64_t addr)
+{
+	int r5 = td(TD_SLOT)->bar_reads, r6 = td(TD_SLOT + 1)->bar_reads;
+	uint64_t v = 0;
+
+	if (mem_read(addr, &v) != 0)
+		return 0;
+	if (td(TD_SLOT)->bar_reads != r5)
+		return TD_SLOT;
+	return td(TD_SLOT + 1)->bar_reads != r6 ? TD_SLOT + 1 : -1;
+}
+
+/*
+ * Slot 6's BAR0 moved onto slot 5's is refused; once slot 5's BAR moves away
+ * (or stops decoding) slot 6 decodes there, as on real PCI and in QEMU.
+ */
+static void test_refused_bar_decodes_once_the_overlap_goes_away(void)
+{
+	uint32_t io5;
+	uint16_t cmd;
+
+	bring_up("5,test-dev", "6,test-dev");
+	cfg_write_quietly(TD_SLOT + 1, PCIR_BAR(0), 4, TD_MEM_ADDR);
+	CU_ASSERT_EQUAL(mem_owner(TD_MEM_ADDR), TD_SLOT);
+	CU_ASSERT_EQUAL(mem_owner(TD_MEM_ADDR + TESTDEV_MEM_SIZE), 0); /* 6's old place */
+	cfg_write(TD_SLOT, PCIR_BAR(0), 4, 0x90000000);
+	CU_ASSERT_EQUAL(mem_owner(TD_MEM_ADDR), TD_SLOT + 1);
+	CU_ASSERT_EQUAL(td(TD_SLOT + 1)->last_offset, 0);
+	CU_ASSERT_EQUAL(mem_owner(0x90000000), TD_SLOT);
+	/* slot 5 comes back: refused now, slot 6 keeps the range */
+	cfg_write_quietly(TD_SLOT, PCIR_BAR(0), 4, TD_MEM_ADDR);
+	CU_ASSERT_EQUAL(mem_owner(TD_MEM_ADDR), TD_SLOT + 1);
+	/* the command register too: slot 6 stops decoding memory, slot 5 takes over */
+	cmd = (uint16_t)cfg_read(TD_SLOT + 1, PCIR_COMMAND, 2);
+	cfg_write(TD_SLOT + 1, PCIR_COMMAND, 2, cmd & ~PCIM_CMD_MEMEN);
+	CU_ASSERT_EQUAL(mem_owner(TD_MEM_ADDR), TD_SLOT);
+	/* and I/O BARs: 6's BAR1 onto 5's, then 5 stops decoding ports */
+	io5 = cfg_read(TD_SLOT, PCIR_BAR(1), 4) & ~3U;
+	cfg_write_quietly(TD_SLOT + 1, PCIR_BAR(1), 4, io5);
+	td(TD_SLOT + 1)->bar_reads = 0;
+	CU_ASSERT_EQUAL(in_n((int)io5, 4), 0xa0000000);
+	CU_ASSERT_EQUAL(td(TD_SLOT + 1)->bar_reads, 0);
+	cmd = (uint16_t)cfg_read(TD_SLOT, PCIR_COMMAND, 2);
+	cfg_write_quietly(TD_SLOT, PCIR_COMMAND, 2, cmd & ~PCIM_CMD_PORTEN);
+	CU_ASSERT_EQUAL(in_n((int)io5, 4), 0xa0000000);
+	CU_ASSERT_EQUAL(td(TD_SLOT + 1)->bar_reads, 1);
+	teardown();
+}
+
 static void test_init_failure_unwinds_every_device(void)
 {
 	int before = testdev_deinit_count;
@@ -588,6 +647,7 @@ UNIT_SUITE(pci, suite_init, suite_cleanup, UNIT_TEST(test_linker_set_holds_testd
 	   UNIT_TEST(test_bad_config_accesses_are_rejected),
 	   UNIT_TEST(test_intx_assert_sets_status_and_calls_front_end),
 	   UNIT_TEST(test_vm_reset_restores_the_header_and_bars),
+	   UNIT_TEST(test_refused_bar_decodes_once_the_overlap_goes_away),
 	   UNIT_TEST(test_init_failure_unwinds_every_device),
 	   UNIT_TEST(test_without_preassign_bars_wait_for_firmware),
 	   UNIT_TEST(test_alloc_bar_refuses_bad_requests),

@@ -16,8 +16,10 @@
 #include <unistd.h>
 
 #include "dm_event.h"
+#include "frontend.h"
 #include "guest_clock.h"
 #include "helpers.h"
+#include "log.h"
 #include "mem.h"
 #include "mmio_dev.h"
 #include "unit.h"
@@ -595,7 +597,7 @@ static void test_default_options_and_bad_options(void)
 	static const char *const bad[] = {
 		"vcpus=0",	   "vcpus=257",	  "vcpus=-1",	   "vcpus=4x", "clock=wallclock",
 		"action=explode", "base=0x3001", "base=banana",  "frob=1",   "vcpus",
-		"base=0xfffffffffffff000",
+		"base=0xfffffffffffff000", "base=0x10000000000000", "base=0xffffffffffff000",
 	};
 	struct mmio_vdev *dev;
 
@@ -622,6 +624,9 @@ static void test_default_options_and_bad_options(void)
 	teardown();
 	setup("base=0x9030000,vcpus=1,clock=monotonic,action=poweroff");
 	CU_ASSERT_EQUAL(mmio_dev_find("vcpu-stall")->base, 0x9030000);
+	teardown();
+	setup("base=0xffffffffff000,vcpus=1"); /* the last page below 2^52 */
+	CU_ASSERT_EQUAL(mmio_dev_find("vcpu-stall")->base, 0xffffffffff000ULL);
 	teardown();
 }
 
@@ -662,6 +667,90 @@ static void test_vanished_vcpu_thread_stops_only_that_vcpu(void)
 	CU_ASSERT_EQUAL(rd(0, REG_CURRENT), 80);
 	CU_ASSERT_EQUAL(ev.stopped[0], 1);
 	teardown();
+}
+
+/* Lines in a file (the captured stderr) that contain needle. */
+static int file_lines_with(FILE *f, const char *needle)
+{
+	char line[512];
+	int n = 0;
+
+	rewind(f);
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, needle) != NULL;
+	return n;
+}
+
+/*
+ * A fake /proc: vCPUs 0 and 2 burn CPU with a guest time that never moves
+ * (plain threads, TCG), vCPU 1 gains guest time as it runs (KVM).  The first
+ * two stop with "no-guest-time", said once on stderr; vCPU 1 still stalls.
+ */
+static void test_procfs_guest_time_that_never_moves_stops_with_no_guest_time(void)
+{
+	struct fake_proc fp;
+	unsigned long tick;
+	FILE *err = tmpfile();
+	uint8_t level;
+	int saved;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(err);
+	CU_ASSERT_EQUAL_FATAL(fake_proc_init(&fp), 0);
+	for (int i = 0; i < 3; i++)
+		CU_ASSERT_EQUAL_FATAL(fake_proc_stat(&fp, 4242, 100 + i, 0, 0), 0);
+	setup("vcpus=3,clock=procfs");
+	ctx.vcpu_pid = 4242;
+	for (int i = 0; i < 3; i++) {
+		ctx.vcpu_tid[i] = 100 + i;
+		linux_start(i);
+	}
+	tick = (unsigned long)(SEC / (unsigned long)sysconf(_SC_CLK_TCK));
+	level = log_get_level();
+	log_set_level(LOG_WARNING); /* the runner keeps only errors */
+	saved = unit_stderr_redirect(fileno(err));
+	for (unsigned long t = 1; t <= 2 * LNX_TIMEOUT; t++) {
+		unsigned long ticks = t * (SEC / tick);
+
+		fake_proc_stat(&fp, 4242, 100, ticks, 0);
+		fake_proc_stat(&fp, 4242, 101, ticks, ticks);
+		fake_proc_stat(&fp, 4242, 102, ticks, 0);
+		vm_clock_step(SEC);
+	}
+	unit_stderr_restore(saved);
+	log_set_level(level);
+	CU_ASSERT_EQUAL(ev.stopped[0], 1);
+	CU_ASSERT_EQUAL(ev.stopped[2], 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(ev.last_stopped, "\"reason\": \"no-guest-time\""));
+	CU_ASSERT_EQUAL(file_lines_with(err, "does not advance"), 1);
+	CU_ASSERT_EQUAL(ev.interrupts[0] + ev.interrupts[2], 0);
+	CU_ASSERT_EQUAL(ev.stopped[1], 0);
+	CU_ASSERT_EQUAL(ev.interrupts[1], 1);
+	CU_ASSERT_EQUAL(ev.resets[1], 1);
+	teardown();
+	fake_proc_fini(&fp);
+	fclose(err);
+}
+
+static bool fe_no_guest_time(void)
+{
+	return true;
+}
+
+/* clock=procfs under a front end whose vCPUs gain no guest time: refused at start-up. */
+static void test_procfs_refused_where_vcpus_gain_no_guest_time(void)
+{
+	static const struct dm_frontend plain = {
+		.name = "plain-threads", .stall_clock = "cputime", .no_guest_time = fe_no_guest_time,
+	};
+
+	teardown();
+	dm_set_current_frontend(&plain);
+	CU_ASSERT_EQUAL(quiet_init("vcpus=1,clock=procfs"), -EINVAL);
+	CU_ASSERT_PTR_NULL(mmio_dev_find("vcpu-stall"));
+	teardown();
+	CU_ASSERT_EQUAL(quiet_init("vcpus=1,clock=cputime"), 0);
+	teardown();
+	dm_set_current_frontend(NULL);
 }
 
 static void test_unknown_vcpu_thread_reports_no_thread(void)
@@ -757,5 +846,7 @@ UNIT_SUITE(vcpu_stall, suite_init, suite_cleanup,
 	   UNIT_TEST(test_max_load_cnt_at_1hz_does_not_overflow),
 	   UNIT_TEST(test_default_options_and_bad_options),
 	   UNIT_TEST(test_vanished_vcpu_thread_stops_only_that_vcpu),
+	   UNIT_TEST(test_procfs_guest_time_that_never_moves_stops_with_no_guest_time),
+	   UNIT_TEST(test_procfs_refused_where_vcpus_gain_no_guest_time),
 	   UNIT_TEST(test_unknown_vcpu_thread_reports_no_thread),
 	   UNIT_TEST(test_pets_racing_expiries_and_resets_stay_consistent));

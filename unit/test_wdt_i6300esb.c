@@ -440,6 +440,49 @@ static void test_config_outside_0x60_and_0x68_is_plain_storage(void)
 	CU_ASSERT_EQUAL(cr(SLOT, CFG_LOCK, 1), 0);
 }
 
+/* What a byte of 0x60..0x6b holds after 0xaa was written to it (SPEC 1.2 masks). */
+static uint8_t cfg_after_aa(int reg)
+{
+	if (reg == CFG_CONFIG)
+		return 0xaa & 0x27;
+	if (reg == CFG_LOCK)
+		return 0xaa & (LOCK_FREE_RUN | LOCK_ENABLE | LOCK_LOCKED);
+	if (reg >= CFG_CONFIG + 4 && reg < CFG_LOCK)
+		return 0xaa; /* 0x64-0x67: plain storage */
+	return 0; /* 0x61 holds no bits; 0x62-0x63 and 0x69-0x6b are reserved */
+}
+
+/* Byte reg read through CONF1 with an aligned access of the given width. */
+static uint8_t cr_byte(int reg, int bytes)
+{
+	int off = reg & ~(bytes - 1);
+
+	return (uint8_t)(cr(SLOT, off, bytes) >> (8 * (reg - off)));
+}
+
+/*
+ * Every byte of 0x60..0x6b decodes the same at widths 1, 2 and 4: written
+ * alone or with its neighbours at one width, it reads back the same at every
+ * width (an inb/inl mismatch at 0x62 or 0x69 is the bug this catches).
+ */
+static void test_config_60_to_6b_decode_the_same_at_every_width(void)
+{
+	static const int widths[] = {1, 2, 4};
+
+	for (int reg = CFG_CONFIG; reg < CFG_LOCK + 4; reg++) {
+		for (size_t w = 0; w < 3; w++) {
+			int off = reg & ~(widths[w] - 1);
+
+			bring_up(",action=none");
+			cw(SLOT, off, widths[w], 0xaaaaaaaaU);
+			for (int b = off; b < off + widths[w]; b++)
+				for (size_t r = 0; r < 3; r++)
+					CU_ASSERT_EQUAL(cr_byte(b, widths[r]), cfg_after_aa(b));
+		}
+	}
+	cw(SLOT, CFG_LOCK, 1, 0);
+}
+
 static void test_lock_bit_freezes_68_until_device_reset(void)
 {
 	bring_up(",action=none");
@@ -1233,6 +1276,7 @@ UNIT_SUITE(wdt_i6300esb, suite_init, suite_cleanup,
 	   UNIT_TEST(test_config_60_reads_stored_bits_at_every_width),
 	   UNIT_TEST(test_lock_68_reads_stored_bits_at_every_width),
 	   UNIT_TEST(test_config_outside_0x60_and_0x68_is_plain_storage),
+	   UNIT_TEST(test_config_60_to_6b_decode_the_same_at_every_width),
 	   UNIT_TEST(test_lock_bit_freezes_68_until_device_reset),
 	   UNIT_TEST(test_enable_starts_stage1_and_rewriting_it_does_not_restart),
 	   UNIT_TEST(test_disable_stops_the_countdown),

@@ -19,6 +19,13 @@
  * threads always go through the stat file.  A thread that exited makes that
  * clock fail with EINVAL, reported as -ESRCH like a vanished stat file.
  *
+ * procfs guest time only advances for KVM vCPU threads: for any other thread
+ * (plain threads, QEMU's TCG vCPUs) field 43 stays put forever.  So every
+ * procfs read also takes the thread's CPU time (utime + stime, same line): a
+ * guest time that has not moved since the first read while the thread burnt
+ * GUEST_CLOCK_STUCK_CPU_NS of CPU is reported as -ENODATA from then on, for
+ * the caller to stop trusting it instead of never detecting anything.
+ *
  * monotonic is the VM clock (CLOCK_MONOTONIC minus paused time); virtual is
  * the VM clock scaled per vCPU by a rate that tests and scripts set, so they
  * can model a host-starved (rate 0) or half-speed vCPU deterministically.
@@ -54,6 +61,8 @@ static const char *const kind_names[] = {
 };
 
 static unsigned int open_flags;
+/* Where the stat files live: /proc, or a directory a test fills (injected source). */
+static const char *proc_root = "/proc";
 
 /* The virtual clock's per-vCPU state: guest = acc + (now - since) * rate. */
 static struct {
@@ -85,6 +94,11 @@ const char *guest_clock_kind_name(enum guest_clock_kind kind)
 void guest_clock_set_open_flags(unsigned int flags)
 {
 	__atomic_store_n(&open_flags, flags, __ATOMIC_RELAXED);
+}
+
+void guest_clock_set_proc_root(const char *root)
+{
+	__atomic_store_n(&proc_root, root ? root : "/proc", __ATOMIC_RELAXED);
 }
 
 /* ---- stat line parsing ---- */
@@ -140,8 +154,9 @@ static int stat_fields(const char *p, const char *end, int last, char *state, ui
 	return 0;
 }
 
-int guest_clock_parse_stat(const char *buf, size_t len, enum guest_clock_kind kind,
-			   uint64_t *ticks)
+/* The kind's ticks, and the thread's CPU ticks (utime + stime) beside them. */
+static int parse_stat_cpu(const char *buf, size_t len, enum guest_clock_kind kind,
+			  uint64_t *ticks, uint64_t *cpu_ticks)
 {
 	uint64_t val[STAT_FIELD_GUEST_TIME + 1] = {0};
 	const char *paren;
@@ -162,14 +177,19 @@ int guest_clock_parse_stat(const char *buf, size_t len, enum guest_clock_kind ki
 		return rc;
 	if (state == 'Z' || state == 'X')
 		return -ESRCH;
-	if (kind == GUEST_CLOCK_PROCFS) {
-		*ticks = val[STAT_FIELD_GUEST_TIME];
-		return 0;
-	}
 	if (val[STAT_FIELD_UTIME] > UINT64_MAX - val[STAT_FIELD_STIME])
 		return -EINVAL;
-	*ticks = val[STAT_FIELD_UTIME] + val[STAT_FIELD_STIME];
+	*cpu_ticks = val[STAT_FIELD_UTIME] + val[STAT_FIELD_STIME];
+	*ticks = kind == GUEST_CLOCK_PROCFS ? val[STAT_FIELD_GUEST_TIME] : *cpu_ticks;
 	return 0;
+}
+
+int guest_clock_parse_stat(const char *buf, size_t len, enum guest_clock_kind kind,
+			   uint64_t *ticks)
+{
+	uint64_t cpu;
+
+	return parse_stat_cpu(buf, len, kind, ticks, &cpu);
 }
 
 /* ---- the stat file ---- */
@@ -188,7 +208,7 @@ static int stat_open(struct guest_clock *gc)
 	return 0;
 }
 
-static int stat_read_ticks(struct guest_clock *gc, uint64_t *ticks)
+static int stat_read_ticks(struct guest_clock *gc, uint64_t *ticks, uint64_t *cpu_ticks)
 {
 	char buf[STAT_BUF_SIZE];
 	ssize_t n;
@@ -211,18 +231,46 @@ static int stat_read_ticks(struct guest_clock *gc, uint64_t *ticks)
 		return rc;
 	if (n == 0)
 		return -ESRCH; /* an empty stat file: the task is being released */
-	return guest_clock_parse_stat(buf, (size_t)n, gc->kind, ticks);
+	return parse_stat_cpu(buf, (size_t)n, gc->kind, ticks, cpu_ticks);
+}
+
+/*
+ * procfs: has the guest time stood still since the first read while the
+ * thread burnt GUEST_CLOCK_STUCK_CPU_NS of CPU?  Once it moved, never asked again.
+ */
+static bool stat_guest_time_stuck(struct guest_clock *gc, uint64_t guest, uint64_t cpu_ns)
+{
+	if (gc->kind != GUEST_CLOCK_PROCFS || gc->guest_moved)
+		return false;
+	if (!gc->have_first) {
+		gc->have_first = true;
+		gc->first_guest_ticks = guest;
+		gc->first_cpu_ns = cpu_ns;
+		return false;
+	}
+	if (guest != gc->first_guest_ticks) {
+		gc->guest_moved = true;
+		return false;
+	}
+	return cpu_ns >= gc->first_cpu_ns && cpu_ns - gc->first_cpu_ns >= GUEST_CLOCK_STUCK_CPU_NS;
 }
 
 static int stat_read_ns(struct guest_clock *gc, uint64_t *ns)
 {
-	uint64_t ticks;
-	int rc = stat_read_ticks(gc, &ticks);
+	uint64_t ticks, cpu_ticks;
+	int rc;
 
+	if (gc->stuck)
+		return -ENODATA;
+	rc = stat_read_ticks(gc, &ticks, &cpu_ticks);
 	if (rc)
 		return rc;
-	if (ticks > UINT64_MAX / gc->ns_per_tick)
+	if (ticks > UINT64_MAX / gc->ns_per_tick || cpu_ticks > UINT64_MAX / gc->ns_per_tick)
 		return -EINVAL;
+	if (stat_guest_time_stuck(gc, ticks, cpu_ticks * gc->ns_per_tick)) {
+		gc->stuck = true;
+		return -ENODATA;
+	}
 	*ns = ticks * gc->ns_per_tick;
 	return 0;
 }
@@ -324,8 +372,10 @@ static int open_thread_clock(struct guest_clock *gc)
 		}
 		/* not one of our threads after all: fall back to its stat file */
 	}
-	snprintf(gc->path, sizeof(gc->path), "/proc/%d/task/%d/stat", (int)gc->pid,
-		 (int)gc->tid);
+	if (snprintf(gc->path, sizeof(gc->path), "%s/%d/task/%d/stat",
+		     __atomic_load_n(&proc_root, __ATOMIC_RELAXED), (int)gc->pid,
+		     (int)gc->tid) >= (int)sizeof(gc->path))
+		return -ENAMETOOLONG;
 	if (gc->flags & GUEST_CLOCK_F_REOPEN) {
 		/* Still check the thread exists now, as the cached open does. */
 		int rc = stat_open(gc);

@@ -25,7 +25,7 @@
 #include "vmctx.h"
 
 #define WDT_DM_VERSION "0.1.0"
-#define EXIT_USAGE 2
+#define EXIT_USAGE DM_EXIT_USAGE
 
 SET_DECLARE(dm_frontend_set, struct dm_frontend);
 
@@ -141,6 +141,16 @@ static int parse_args(int argc, char **argv, struct dm_options *o)
 	return 0;
 }
 
+/* Options that are each fine alone but cannot work together. */
+static int check_combinations(const struct dm_options *o)
+{
+	/* JSON lines on stdout would interleave with the qtest replies. */
+	if (o->events && strcmp(o->events, "-") == 0 && o->qtest && strcmp(o->qtest, "stdio") == 0)
+		return usage_error("--events - and --qtest stdio both use stdout",
+				   "give --events a file");
+	return 0;
+}
+
 static int pick_frontend(const struct dm_options *o)
 {
 	struct dm_frontend **fp;
@@ -242,6 +252,8 @@ int main(int argc, char **argv)
 	rc = parse_args(argc, argv, &o);
 	if (rc)
 		return rc > 0 ? 0 : EXIT_USAGE;
+	if (pci_slots_check() || check_combinations(&o))
+		return EXIT_USAGE;
 	/*
 	 * A peer (qtest client, QEMU) that goes away with replies owed must end the
 	 * session with EPIPE, not kill the DM (tests/faults: peer-never-reads).

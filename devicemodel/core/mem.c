@@ -158,6 +158,32 @@ int register_mem(struct mem_range *memp)
 	return err;
 }
 
+bool mem_range_busy(uint64_t base, uint64_t size, struct mem_range *hit)
+{
+	struct mem_range probe = {.base = base, .size = size};
+	const struct mem_range *r = NULL;
+	size_t i;
+	int err;
+
+	if (size == 0 || base + (size - 1) < base)
+		return false;
+	err = pthread_rwlock_rdlock(&mem_lock);
+	if (err) {
+		pr_err_rl("mem: rwlock rdlock failed: %s\n", strerror(err));
+		return true; /* cannot tell: never claim it is free */
+	}
+	/* Sorted and disjoint: the candidates are the neighbours of base. */
+	i = upper_bound(base);
+	if (i > 0 && range_last(&mem_ranges[i - 1]) >= base)
+		r = &mem_ranges[i - 1];
+	else if (i < mem_count && mem_ranges[i].base <= range_last(&probe))
+		r = &mem_ranges[i];
+	if (r && hit)
+		*hit = *r;
+	mem_unlock();
+	return r != NULL;
+}
+
 int unregister_mem(struct mem_range *memp)
 {
 	struct mem_range *r;

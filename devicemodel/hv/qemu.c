@@ -1241,6 +1241,46 @@ static int qemu_smp(const struct dm_options *o)
 	return 1;
 }
 
+/* Whether the QEMU options ask for KVM; without it QEMU runs TCG vCPU threads. */
+static bool qemu_wants_kvm(const struct dm_options *o)
+{
+	for (int i = 0; i < o->qemu_argc; i++) {
+		const char *a = o->qemu_argv[i], *v = i + 1 < o->qemu_argc ? o->qemu_argv[i + 1] : "";
+
+		if (strcmp(a, "-enable-kvm") == 0 || strcmp(a, "--enable-kvm") == 0)
+			return true;
+		if ((strcmp(a, "-accel") == 0 || strcmp(a, "--accel") == 0) &&
+		    strncmp(v, "kvm", 3) == 0)
+			return true;
+		if ((strcmp(a, "-machine") == 0 || strcmp(a, "-M") == 0) && strstr(v, "accel=") &&
+		    strstr(strstr(v, "accel="), "kvm"))
+			return true;
+	}
+	return false;
+}
+
+static bool qemu_kvm; /* set by prepare */
+
+static bool qemu_no_guest_time(void)
+{
+	return !qemu_kvm;
+}
+
+/* Slot 0 is QEMU's own host bridge: a device put there would never be seen. */
+static int qemu_check_slot0(void)
+{
+	for (int f = 0; f < PCI_MAX_FUNCS; f++) {
+		const char *emul = pci_slot_emul(0, f);
+
+		if (!emul || (f == 0 && strcmp(emul, "hostbridge") == 0))
+			continue;
+		fprintf(stderr, "wdt-dm: -s 0:%d,%s: slot 0 is QEMU's host bridge; use slots "
+				"1..31 with the QEMU front end\n", f, emul);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int qemu_prepare(struct vmctx *ctx, const struct dm_options *o)
 {
 	sigset_t set;
@@ -1251,9 +1291,10 @@ static int qemu_prepare(struct vmctx *ctx, const struct dm_options *o)
 		fprintf(stderr, "wdt-dm: no QEMU command after --\n");
 		return -EINVAL;
 	}
-	if (o->stall_opts)
-		pr_warn("--vcpu-stall is platform MMIO, which x-pci-proxy-dev does not forward: "
-			"a QEMU guest cannot reach it\n");
+	rc = qemu_check_slot0();
+	if (rc)
+		return rc;
+	qemu_kvm = qemu_wants_kvm(o);
 	if (smp >= 1 && smp <= VM_MAX_VCPUS)
 		ctx->vcpu_num = smp;
 	/*
@@ -1276,6 +1317,10 @@ static int qemu_run(struct vmctx *ctx, const struct dm_options *o)
 	struct qemu_fe *fe = &qfe;
 	int rc;
 
+	/* Said here, once the devices are up: a bad --vcpu-stall is then one line alone. */
+	if (o->stall_opts)
+		pr_warn("--vcpu-stall is platform MMIO, which x-pci-proxy-dev does not forward: "
+			"a QEMU guest cannot reach it\n");
 	rc = qemu_fe_open(fe, ctx);
 	if (!rc)
 		rc = qemu_spawn(fe, o);
@@ -1301,6 +1346,7 @@ static const struct dm_frontend qemu_frontend = {
 	.stall_clock = "cputime",
 	.selected = qemu_selected,
 	.prepare = qemu_prepare,
+	.no_guest_time = qemu_no_guest_time,
 	.run = qemu_run,
 };
 DEFINE_FRONTEND(qemu_frontend);

@@ -347,13 +347,19 @@ static int qtest_run(struct vmctx *ctx, const struct dm_options *o)
 	bool sock = strncmp(o->qtest, "unix:", 5) == 0;
 
 	if (sock && qtest_open_unix(&q, o->qtest + 5))
-		return 1;
+		return DM_EXIT_USAGE; /* the PATH given cannot be used: said in one line */
 	qtest_session(ctx, q.in, q.out);
 	if (sock) {
 		fclose(q.in);
 		fclose(q.out);
 	}
 	return 0;
+}
+
+/* qtest has no vCPU threads at all: accesses come from the script. */
+static bool qtest_no_guest_time(void)
+{
+	return true;
 }
 
 static const struct dm_frontend qtest_frontend = {
@@ -363,6 +369,7 @@ static const struct dm_frontend qtest_frontend = {
 	.stall_clock = "virtual",
 	.selected = qtest_selected,
 	.prepare = qtest_prepare,
+	.no_guest_time = qtest_no_guest_time,
 	.run = qtest_run,
 };
 DEFINE_FRONTEND(qtest_frontend);

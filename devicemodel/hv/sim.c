@@ -1579,6 +1579,12 @@ static int sim_run(struct vmctx *ctx, const struct dm_options *o)
 	return rc;
 }
 
+/* Simulated vCPUs are plain threads: they never run in guest mode. */
+static bool sim_no_guest_time(void)
+{
+	return true;
+}
+
 static const struct dm_frontend sim_frontend = {
 	.name = "sim",
 	.clock = VM_CLOCK_REALTIME,
@@ -1586,6 +1592,7 @@ static const struct dm_frontend sim_frontend = {
 	.stall_clock = "cputime",
 	.selected = sim_selected,
 	.prepare = sim_prepare,
+	.no_guest_time = sim_no_guest_time,
 	.run = sim_run,
 };
 DEFINE_FRONTEND(sim_frontend);

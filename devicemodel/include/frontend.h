@@ -17,6 +17,9 @@
 
 struct vmctx;
 
+/* Exit status of a command-line error (one line on stderr), also from run(). */
+#define DM_EXIT_USAGE 2
+
 struct dm_options {
 	const char *uuid;     /* -U/--uuid, NULL: generate */
 	const char *events;   /* --events FILE|- */
@@ -38,6 +41,11 @@ struct dm_frontend {
 	/* Before devices are created: validate options, set ctx->vcpu_num.  0 or -errno
 	 * (-EINVAL: a usage error, already printed as one line). */
 	int (*prepare)(struct vmctx *ctx, const struct dm_options *o);
+	/*
+	 * After prepare, may be NULL: true when this run's vCPU threads are known
+	 * never to gain guest time (/proc field 43), i.e. they are not KVM vCPUs.
+	 */
+	bool (*no_guest_time)(void);
 	/* Runs the VM; returns the process exit status. */
 	int (*run)(struct vmctx *ctx, const struct dm_options *o);
 };

@@ -13,7 +13,9 @@
  *   virtual    VM time x a per-vCPU rate set by tests or scripts (qtest clock)
  *
  * The stat file is opened once and pread() on every read.  A thread that is
- * gone reads as -ESRCH; the caller stops detection for that vCPU only.
+ * gone reads as -ESRCH; the caller stops detection for that vCPU only.  A
+ * procfs guest time that stands still while its thread burns CPU (not a KVM
+ * vCPU: a plain thread, QEMU's TCG vCPUs) reads as -ENODATA, likewise.
  */
 #ifndef _GUEST_CLOCK_H_
 #define _GUEST_CLOCK_H_
@@ -41,6 +43,14 @@ enum guest_clock_kind {
 /* cputime: read the stat file even for a thread of this process. */
 #define GUEST_CLOCK_F_CPUTIME_STAT 0x2U
 
+/*
+ * procfs: CPU time (utime + stime) a thread may burn with its guest time
+ * standing still before the clock is declared unable to advance (-ENODATA).
+ * A KVM vCPU that runs at all gains guest time within a few ticks; 1 s is
+ * 100 ticks at the usual 100 Hz, far above the noise of tick accounting.
+ */
+#define GUEST_CLOCK_STUCK_CPU_NS 1000000000ULL
+
 struct guest_clock {
 	enum guest_clock_kind kind;
 	int vcpu;             /* virtual: index into the rate table */
@@ -50,7 +60,10 @@ struct guest_clock {
 	clockid_t cpuclock;
 	unsigned int flags;
 	uint64_t ns_per_tick; /* 1e9 / sysconf(_SC_CLK_TCK) */
-	char path[64];
+	char path[128];
+	/* procfs: guest time and CPU time at the first read, to see a clock that cannot move */
+	bool have_first, guest_moved, stuck;
+	uint64_t first_guest_ticks, first_cpu_ns;
 };
 
 /* "procfs|cputime|monotonic|virtual" -> kind.  0 or -EINVAL. */
@@ -64,7 +77,10 @@ const char *guest_clock_kind_name(enum guest_clock_kind kind);
  */
 int guest_clock_open(struct guest_clock *gc, enum guest_clock_kind kind, int vcpu, pid_t pid,
 		     pid_t tid);
-/* Guest ns.  0, -ESRCH (thread gone), -EINVAL (unparsable stat), other -errno. */
+/*
+ * Guest ns.  0, -ESRCH (thread gone), -EINVAL (unparsable stat), -ENODATA
+ * (procfs: the guest time cannot advance for this thread; sticky), other -errno.
+ */
 int guest_clock_read(struct guest_clock *gc, uint64_t *ns);
 void guest_clock_close(struct guest_clock *gc);
 /* Smallest step the source can show (a clock tick for the stat file). */
@@ -81,6 +97,12 @@ int guest_clock_parse_stat(const char *buf, size_t len, enum guest_clock_kind ki
 			   uint64_t *ticks);
 
 void guest_clock_set_open_flags(unsigned int flags);
+/*
+ * Where later opens find <pid>/task/<tid>/stat: "/proc" (NULL restores it),
+ * or a directory of synthetic stat files (tests).  The string must outlive the
+ * clocks opened under it.
+ */
+void guest_clock_set_proc_root(const char *root);
 
 /* Virtual clock: from now on vCPU vcpu runs at rate_ppm.  0 or -EINVAL. */
 int guest_clock_virtual_set_rate(int vcpu, uint32_t rate_ppm);

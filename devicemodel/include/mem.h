@@ -9,6 +9,7 @@
 #ifndef _MEM_H_
 #define _MEM_H_
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct vmctx;
@@ -32,6 +33,11 @@ struct mem_range {
 
 /* 0, -EINVAL (zero length, wraps, no handler), -EEXIST (overlap), -ENOMEM */
 int register_mem(struct mem_range *memp);
+/*
+ * Whether [base, base + size) overlaps a registered range, without logging;
+ * the first such range is copied to *hit when hit is not NULL.
+ */
+bool mem_range_busy(uint64_t base, uint64_t size, struct mem_range *hit);
 /* Removes the range with memp->base; 0 or -ENOENT. */
 int unregister_mem(struct mem_range *memp);
 void init_mem(void);

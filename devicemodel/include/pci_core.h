@@ -150,6 +150,13 @@ static inline uint32_t pci_get_cfgdata32(struct pci_vdev *dev, int offset)
  * Returns 0, or -EINVAL with one line on stderr naming the problem.
  */
 int pci_parse_slot(const char *opt);
+/*
+ * After the last -s: refuses (one line, -EINVAL) a slot with functions but
+ * nothing at function 0, which guests that scan function 0 first never see.
+ */
+int pci_slots_check(void);
+/* The emulation -s put at 0:slot.func, or NULL when that function was not given. */
+const char *pci_slot_emul(int slot, int func);
 /* Forget every parsed -s (tests). */
 void pci_slots_clear(void);
 /* When false, BARs start unassigned and decoding off (firmware assigns them:

@@ -17,7 +17,12 @@
 #include "dm_reset.h"
 
 #define VM_MAX_VCPUS 256
-#define VM_MAX_RESET_HOOKS 64
+/*
+ * One reset hook per PCI function -s accepts (32 slots x 8 functions, each
+ * may be a device with its own hook), plus the PCI core's, the platform
+ * devices' and a few to spare.
+ */
+#define VM_MAX_RESET_HOOKS (32 * 8 + 8)
 #define VM_ACTION_QUEUE 16
 #define VM_REQ_STR 32
 

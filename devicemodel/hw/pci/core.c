@@ -11,11 +11,19 @@
  * mechanism #1 (ports 0xcf8/0xcfc) is registered through INOUT_PORT.  A VM
  * reset restores every header from the snapshot taken after vdev_init.
  *
+ * A BAR that cannot be mapped (it overlaps another range) stays wanted: after
+ * every BAR or command-register change, every wanted BAR that is not mapped
+ * is tried again, so once the range that blocked it moves away it decodes,
+ * as on real PCI and in QEMU.
+ *
  * Locks: dev->cfg_lock serialises config cycles of one device (the device's
- * own cfgread/cfgwrite run under it).  dev->lintr.lock is a leaf lock for the
- * INTx state, so a device may assert INTx from a timer while holding its own
- * lock; that path never takes cfg_lock.  The command byte carrying INTxDIS
- * and the status byte carrying INTxSTATE are therefore accessed atomically.
+ * own cfgread/cfgwrite run under it).  pci_map_lock (taken after cfg_lock)
+ * guards every BAR's mapping state (registered, range, sizing) on all
+ * devices, since a change on one device may map a BAR of another.
+ * dev->lintr.lock is a leaf lock for the INTx state, so a device may assert
+ * INTx from a timer while holding its own lock; that path never takes
+ * cfg_lock.  The command byte carrying INTxDIS and the status byte carrying
+ * INTxSTATE are therefore accessed atomically.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -69,6 +77,10 @@ struct pci_slot_spec {
 	char *opts;
 };
 
+/* Every function -s accepts may be a device with its own VM reset hook. */
+_Static_assert(VM_MAX_RESET_HOOKS >= PCI_MAX_SLOTS * PCI_MAX_FUNCS + 2,
+	       "the reset-hook table must hold a hook per PCI function plus the cores'");
+
 static struct pci_slot_spec pci_specs[PCI_MAX_SLOTS][PCI_MAX_FUNCS];
 static struct pci_vdev *pci_devs[PCI_MAX_SLOTS][PCI_MAX_FUNCS];
 static bool pci_preassign = true;
@@ -77,8 +89,7 @@ static uint64_t pci_next_io = PCI_EMUL_IOBASE;
 static struct vmctx *pci_ctx;
 static bool pci_hook_registered;
 static uint32_t conf1_latch;
-
-static void pci_bar_sync(struct pci_vdev *dev, int idx);
+static pthread_mutex_t pci_map_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* -- small helpers ---------------------------------------------------------- */
 
@@ -263,6 +274,30 @@ int pci_parse_slot(const char *opt)
 	return spec_store(opt, slot, func, emul, len, opts ? opts + 1 : NULL);
 }
 
+int pci_slots_check(void)
+{
+	for (int s = 0; s < PCI_MAX_SLOTS; s++) {
+		if (pci_specs[s][0].emul || s == 0) /* 0:0.0 defaults to the host bridge */
+			continue;
+		for (int f = 1; f < PCI_MAX_FUNCS; f++) {
+			if (!pci_specs[s][f].emul)
+				continue;
+			fprintf(stderr, "wdt-dm: -s %d:%d,%s: slot %d has nothing at function 0, "
+					"where guests look first; add -s %d:0,...\n",
+				s, f, pci_specs[s][f].emul, s, s);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+const char *pci_slot_emul(int slot, int func)
+{
+	if (slot < 0 || slot >= PCI_MAX_SLOTS || func < 0 || func >= PCI_MAX_FUNCS)
+		return NULL;
+	return pci_specs[slot][func].emul;
+}
+
 void pci_slots_clear(void)
 {
 	for (int s = 0; s < PCI_MAX_SLOTS; s++) {
@@ -411,8 +446,12 @@ static bool pci_bar_decodes(struct pci_vdev *dev, struct pcibar *b)
 	return (cmd & (b->type == PCIBAR_IO ? PCIM_CMD_PORTEN : PCIM_CMD_MEMEN)) != 0;
 }
 
-/* Make the tables match the BAR's address and the decode enables. */
-static void pci_bar_sync(struct pci_vdev *dev, int idx)
+/*
+ * Make the tables match the BAR's address and the decode enables (map lock
+ * held).  retry: a BAR refused before is tried again, quietly while the
+ * range that blocked it is still there.
+ */
+static void pci_bar_sync(struct pci_vdev *dev, int idx, bool retry)
 {
 	struct pcibar *b = &dev->bar[idx];
 	bool want = pci_bar_decodes(dev, b);
@@ -422,32 +461,60 @@ static void pci_bar_sync(struct pci_vdev *dev, int idx)
 		pci_bar_unmap(dev, b);
 	if (!want || b->registered)
 		return;
+	if (retry && b->type != PCIBAR_IO && mem_range_busy(bar_base(b), b->size, NULL))
+		return;
 	err = pci_bar_map(dev, b);
 	if (err) {
-		pr_warn_rl("pci %s: BAR%d at 0x%lx not mapped (%d): overlap or out of range\n",
-			   dev->name, idx, (unsigned long)bar_base(b), err);
+		if (!retry)
+			pr_warn_rl("pci %s: BAR%d at 0x%lx not mapped (%d): overlap or out of "
+				   "range; retried at the next BAR or command change\n",
+				   dev->name, idx, (unsigned long)bar_base(b), err);
 		return;
 	}
+	if (retry)
+		pr_info("pci %s: BAR%d at 0x%lx mapped now that nothing overlaps it\n", dev->name,
+			idx, (unsigned long)bar_base(b));
 	b->registered = true;
 }
 
-static void pci_bars_sync(struct pci_vdev *dev)
+/* Every wanted BAR of every device that is not mapped yet (map lock held). */
+static void pci_bars_retry(void)
 {
-	for (int i = 0; i <= PCI_BARMAX; i++)
-		pci_bar_sync(dev, i);
+	for (int s = 0; s < PCI_MAX_SLOTS; s++) {
+		for (int f = 0; f < PCI_MAX_FUNCS; f++) {
+			struct pci_vdev *dev = pci_devs[s][f];
+
+			for (int i = 0; dev && i <= PCI_BARMAX; i++)
+				if (!dev->bar[i].registered)
+					pci_bar_sync(dev, i, true);
+		}
+	}
 }
 
-/* Moves BAR idx to the address held in its config register. */
+/* After a decode-enable change of dev: its BARs follow, then the refused ones retry. */
+static void pci_bars_sync(struct pci_vdev *dev)
+{
+	pci_mutex_lock(&pci_map_lock);
+	for (int i = 0; i <= PCI_BARMAX; i++)
+		pci_bar_sync(dev, i, false);
+	pci_bars_retry();
+	pci_mutex_unlock(&pci_map_lock);
+}
+
+/* Moves BAR idx to the address held in its config register; refused BARs retry. */
 static void pci_bar_load(struct pci_vdev *dev, int idx, bool sizing)
 {
 	struct pcibar *b = &dev->bar[idx];
 	uint32_t reg = cfg_load(dev, PCIR_BAR(idx), 4);
 
+	pci_mutex_lock(&pci_map_lock);
 	if (b->registered)
 		pci_bar_unmap(dev, b);
 	b->sizing = sizing;
 	__atomic_store_n(&b->addr, (uint64_t)(reg & bar_addr_mask(b)), __ATOMIC_RELAXED);
-	pci_bar_sync(dev, idx);
+	pci_bar_sync(dev, idx, false);
+	pci_bars_retry();
+	pci_mutex_unlock(&pci_map_lock);
 }
 
 /*
@@ -809,8 +876,10 @@ static void pci_dev_finish(struct pci_vdev *dev)
 
 static void pci_dev_unmap_bars(struct pci_vdev *dev)
 {
+	pci_mutex_lock(&pci_map_lock);
 	for (int i = 0; i <= PCI_BARMAX; i++)
 		pci_bar_unmap(dev, &dev->bar[i]);
+	pci_mutex_unlock(&pci_map_lock);
 }
 
 static int pci_dev_create(struct vmctx *ctx, int slot, int func, const char *emul,

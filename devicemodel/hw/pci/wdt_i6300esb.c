@@ -310,12 +310,19 @@ static bool esb_cfg_covers(int offset, int bytes, int reg)
 	return reg >= offset && reg < offset + bytes;
 }
 
-/* Does this access touch a byte of 0x60-0x61 or 0x68? */
+/*
+ * Does this access touch the dword at 0x60 or the one at 0x68?  The device
+ * decodes both whole dwords: the reserved bytes next to the registers
+ * (0x62-0x63, 0x69-0x6b) read 0 and ignore writes at every width, so a byte
+ * reads the same whether the guest uses inb, inw or inl.
+ */
 static bool esb_cfg_is_ours(int offset, int bytes)
 {
-	return esb_cfg_covers(offset, bytes, ESB_CFG_CONFIG) ||
-	       esb_cfg_covers(offset, bytes, ESB_CFG_CONFIG + 1) ||
-	       esb_cfg_covers(offset, bytes, ESB_CFG_LOCK);
+	for (int i = 0; i < 4; i++)
+		if (esb_cfg_covers(offset, bytes, ESB_CFG_CONFIG + i) ||
+		    esb_cfg_covers(offset, bytes, ESB_CFG_LOCK + i))
+			return true;
+	return false;
 }
 
 /* One byte of the decoded window; reserved neighbours read 0. */

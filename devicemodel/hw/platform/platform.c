@@ -125,10 +125,24 @@ static void mmio_reset_hook(void *arg)
 			mmio_devs[i].ops->reset(ctx, &mmio_devs[i]);
 }
 
+/*
+ * The window is the user's choice (a base= option): one that overlaps a PCI
+ * BAR or another device is a command-line error, said in one line (-EINVAL).
+ */
 static int mmio_map(struct mmio_vdev *dev)
 {
+	struct mem_range hit;
+
 	if (dev->size == 0)
 		return -EINVAL;
+	if (mem_range_busy(dev->base, dev->size, &hit)) {
+		fprintf(stderr, "wdt-dm: %s: window [0x%lx, +0x%lx) overlaps %s at [0x%lx, "
+				"+0x%lx); choose another base=\n",
+			dev->ops->name, (unsigned long)dev->base, (unsigned long)dev->size,
+			hit.name ? hit.name : "another device", (unsigned long)hit.base,
+			(unsigned long)hit.size);
+		return -EINVAL;
+	}
 	dev->range = (struct mem_range){dev->ops->name, MEM_F_RW, mmio_handler, dev, 0,
 					dev->base, dev->size};
 	return register_mem(&dev->range);
@@ -167,8 +181,9 @@ static int mmio_dev_create(struct vmctx *ctx, const struct mmio_spec *sp, struct
 	return 0;
 
 err_deinit:
-	pr_err("%s: window [0x%lx, +0x%lx) refused (%d)\n", sp->ops->name,
-	       (unsigned long)dev->base, (unsigned long)dev->size, err);
+	if (err != -EINVAL) /* -EINVAL: mmio_map said why in one line */
+		pr_err("%s: window [0x%lx, +0x%lx) refused (%d)\n", sp->ops->name,
+		       (unsigned long)dev->base, (unsigned long)dev->size, err);
 	if (sp->ops->deinit)
 		sp->ops->deinit(ctx, dev);
 err_opts:

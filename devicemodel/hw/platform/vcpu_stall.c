@@ -28,7 +28,11 @@
  * vanished stops detection for that vCPU only, with an event:
  *   {"event": "VCPU_STALL_DETECTOR_STOPPED",
  *    "data": {"vcpu": N, "clock": "procfs", "reason": "thread-gone"}}
- * (reason "no-thread" when the vCPU's host thread is unknown).  A VM reset
+ * (reason "no-thread" when the vCPU's host thread is unknown, "no-guest-time"
+ * when a procfs guest time stands still while its thread burns CPU: the
+ * thread is not a KVM vCPU, and a stall could never be seen; that is also
+ * said once on stderr).  clock=procfs is refused at start-up under a front
+ * end whose vCPUs are known not to be KVM vCPUs.  A VM reset
  * re-arms the detector: the clock is reopened at the next activation, so a
  * front end that restarts its vCPU threads gets detection back.
  *
@@ -70,6 +74,8 @@
 #define STALL_REG_CURRENT_CNT 0x08U   /* w: ignored; r: ticks of budget left, rounded up */
 #define STALL_REG_CLOCK_FREQ_HZ 0x0CU /* w/r: tick frequency */
 #define STALL_REG_WIDTH 4
+/* x86-64 physical addresses are at most 52 bits wide: no guest reaches above. */
+#define STALL_GPA_END (1ULL << 52)
 
 /* The Linux driver accepts 0 < f < 100; above 1000 Hz is honoured but logged. */
 #define STALL_FREQ_SANE_MAX 1000U
@@ -117,6 +123,7 @@ struct stall_vcpu {
 struct stall_dev {
 	struct vmctx *ctx;
 	int nvcpus;
+	bool warned_no_guest_time; /* the stderr line is said once per device */
 	enum guest_clock_kind clock_kind;
 	enum dm_wdt_action action;
 	struct stall_vcpu *vcpu;
@@ -275,6 +282,16 @@ static bool stall_guest_now(struct stall_vcpu *v, struct stall_note *note, uint6
 	if (!stall_clock_ready(v, note))
 		return false;
 	rc = guest_clock_read(&v->clock, ns);
+	if (rc == -ENODATA) {
+		if (!__atomic_exchange_n(&v->dev->warned_no_guest_time, true, __ATOMIC_RELAXED))
+			pr_warn(STALL_NAME ": vcpu %d: clock=%s: the guest time of thread %d does "
+					   "not advance while it runs (not a KVM vCPU); detection "
+					   "stopped, use clock=cputime\n",
+				v->index, guest_clock_kind_name(v->dev->clock_kind),
+				(int)v->clock.tid);
+		stall_clock_died(v, note, "no-guest-time");
+		return false;
+	}
 	if (rc == -ESRCH) {
 		pr_warn(STALL_NAME ": vcpu %d: vCPU thread %d is gone, detection stopped\n",
 			v->index, (int)v->clock.tid);
@@ -590,8 +607,13 @@ static int stall_opt_base(uint64_t *base, const char *s)
 
 	if (rc)
 		return rc;
-	if ((*base & (STALL_WINDOW_SIZE - 1)) || *base > UINT64_MAX - STALL_WINDOW_SIZE) {
+	if (*base & (STALL_WINDOW_SIZE - 1)) {
 		fprintf(stderr, "wdt-dm: " STALL_NAME ": base=%s: must be 4 KiB aligned\n", s);
+		return -EINVAL;
+	}
+	if (*base > STALL_GPA_END - STALL_WINDOW_SIZE) {
+		fprintf(stderr, "wdt-dm: " STALL_NAME ": base=%s: the 4 KiB window runs past the end "
+				"of the guest-physical address space (2^52 bytes)\n", s);
 		return -EINVAL;
 	}
 	return 0;
@@ -644,6 +666,20 @@ static int stall_opt(struct stall_dev *d, uint64_t *base, char *kv)
 	return -EINVAL;
 }
 
+/* clock=procfs under a front end whose vCPU threads never gain guest time: never works. */
+static int stall_check_clock(const struct stall_dev *d)
+{
+	const struct dm_frontend *fe = dm_current_frontend();
+
+	if (d->clock_kind != GUEST_CLOCK_PROCFS || !fe || !fe->no_guest_time ||
+	    !fe->no_guest_time())
+		return 0;
+	fprintf(stderr, "wdt-dm: " STALL_NAME ": clock=procfs: the %s front end's vCPUs are not "
+			"KVM vCPUs and gain no guest time; use clock=%s\n",
+		fe->name, fe->stall_clock ? fe->stall_clock : "monotonic");
+	return -EINVAL;
+}
+
 static int stall_parse_opts(struct stall_dev *d, uint64_t *base, const char *opts)
 {
 	char *copy, *kv, *save = NULL;
@@ -659,7 +695,7 @@ static int stall_parse_opts(struct stall_dev *d, uint64_t *base, const char *opt
 	for (kv = strtok_r(copy, ",", &save); kv && !rc; kv = strtok_r(NULL, ",", &save))
 		rc = stall_opt(d, base, kv);
 	free(copy);
-	return rc;
+	return rc ? rc : stall_check_clock(d);
 }
 
 static int stall_vcpus_init(struct stall_dev *d)
