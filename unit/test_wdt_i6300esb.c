@@ -440,7 +440,7 @@ static void test_config_outside_0x60_and_0x68_is_plain_storage(void)
 	CU_ASSERT_EQUAL(cr(SLOT, CFG_LOCK, 1), 0);
 }
 
-/* What a byte of 0x60..0x6b holds after 0xaa was written to it (SPEC 1.2 masks). */
+/* What a byte of 0x60..0x6b holds after 0xaa was written to it (docs/device.rst §1.2 masks). */
 static uint8_t cfg_after_aa(int reg)
 {
 	if (reg == CFG_CONFIG)
