@@ -110,6 +110,7 @@ check: deps fuzz-deps
 	$(MAKE) valgrind
 	$(MAKE) fuzz-smoke
 	$(MAKE) sim-test
+	$(MAKE) man-check
 
 bench: $(BUILD)/wdt-dm $(BENCHES)
 	@for b in $(BENCHES); do echo "== $$b"; $$b || exit 1; done
