@@ -3,9 +3,11 @@
 /*
  * Unit tests of the shared timer thread and the VM clock (core/timer.c,
  * DESIGN.md section 5).  Everything runs on the virtual clock except the
- * two tests that need the real timer thread (cancel racing a running
- * callback, missed periods); those synchronise with condition variables,
- * never with sleeps.  Each test starts from a fresh core at VM time 0.
+ * tests that need the real timer thread (cancel racing a running callback,
+ * missed periods, wake-up, pause); those synchronise with condition
+ * variables.  Only the pause test lets real time pass (300 ms paused): its
+ * bounds come from clock readings around each call, so load cannot fail it.
+ * Each test starts from a fresh core at VM time 0.
  */
 #include <errno.h>
 #include <limits.h>
@@ -15,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "timer.h"
@@ -847,6 +850,187 @@ static void test_realtime_earlier_deadline_wakes_the_sleeping_thread(void)
 	CU_ASSERT_EQUAL(pthread_mutex_destroy(&race.m), 0);
 }
 
+/* ---- issue 17: gettime of a due timer, heap removal sifting up --------- */
+
+static void test_gettime_of_an_armed_timer_already_due_is_not_disarmed(void)
+{
+	struct probe a;
+	struct itimerspec its = its_ns(1 * MS, 3 * MS), cur;
+
+	fresh_core();
+	probe_init(&a, 1);
+	vm_clock_step(10 * MS);
+	/* An absolute time in the past: armed and due, its callback not run yet. */
+	CU_ASSERT_EQUAL(acrn_timer_settime_abs(&a.t, &its), 0);
+	CU_ASSERT_EQUAL(acrn_timer_gettime(&a.t, &cur), 0);
+	CU_ASSERT_TRUE(cur.it_value.tv_sec != 0 || cur.it_value.tv_nsec != 0);
+	CU_ASSERT_EQUAL(cur.it_value.tv_sec, 0);
+	CU_ASSERT_EQUAL(cur.it_value.tv_nsec, 1);
+	CU_ASSERT_EQUAL(cur.it_interval.tv_nsec, 3 * MS);
+	CU_ASSERT_EQUAL(nfires, 0);
+	vm_clock_step(0);
+	CU_ASSERT_EQUAL_FATAL(nfires, 1);
+	CU_ASSERT_EQUAL(fires[0].now, 10 * MS);
+	CU_ASSERT_EQUAL(disarm(&a), 0);
+	CU_ASSERT_EQUAL(acrn_timer_gettime(&a.t, &cur), 0);
+	CU_ASSERT_EQUAL(cur.it_value.tv_sec, 0);
+	CU_ASSERT_EQUAL(cur.it_value.tv_nsec, 0);
+}
+
+static void test_removing_a_deep_entry_sifts_its_replacement_up(void)
+{
+	/*
+	 * Armed in this order the heap is [1 50 2 51 52 3 4] (ms).  Cancelling 51
+	 * moves 4 (the last entry) under 50, where it must sift up past it.
+	 */
+	static const uint64_t at[7] = {1, 50, 2, 51, 52, 3, 4};
+	static const int order[6] = {0, 2, 5, 6, 1, 4};
+	struct probe p[7];
+
+	fresh_core();
+	for (int i = 0; i < 7; i++) {
+		probe_init(&p[i], i);
+		CU_ASSERT_EQUAL(arm(&p[i], at[i] * MS, 0), 0);
+	}
+	CU_ASSERT_EQUAL(disarm(&p[3]), 0);
+	vm_clock_step(100 * MS);
+	CU_ASSERT_EQUAL_FATAL(nfires, 6);
+	for (int i = 0; i < 6; i++) {
+		CU_ASSERT_EQUAL(fires[i].id, order[i]);
+		CU_ASSERT_EQUAL(fires[i].now, at[order[i]] * MS);
+	}
+}
+
+/* ---- issue 17: realtime pause (the QEMU front end's STOP / RESUME) ------- */
+
+#define RT_PAUSE_NS (300 * MS)
+#define RT_ARMED_NS (100 * MS)
+#define RT_FIRE_WAIT_S 10
+
+struct rt_fire {
+	bool fired;
+	uint64_t mono;
+	uint64_t vm;
+};
+
+static uint64_t mono_now(void)
+{
+	struct timespec ts;
+
+	CU_ASSERT_EQUAL(clock_gettime(CLOCK_MONOTONIC, &ts), 0);
+	return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+static void rt_fire_cb(void *param, uint64_t nexp)
+{
+	struct rt_fire *f = param;
+	struct timespec ts;
+
+	(void)nexp;
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+		race_error();
+	race_lock();
+	f->mono = (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
+	f->vm = vm_clock_now_ns();
+	f->fired = true;
+	race_signal();
+	race_unlock();
+}
+
+/* Waits (race lock held) until *flag or RT_FIRE_WAIT_S seconds have passed. */
+static bool race_wait_bounded(const bool *flag)
+{
+	struct timespec until;
+
+	if (clock_gettime(CLOCK_REALTIME, &until) != 0)
+		return *flag;
+	until.tv_sec += RT_FIRE_WAIT_S;
+	while (!*flag) {
+		int rc = pthread_cond_timedwait(&race.cv, &race.m, &until);
+
+		if (rc == ETIMEDOUT)
+			break;
+		if (rc != 0) {
+			race_error();
+			break;
+		}
+	}
+	return *flag;
+}
+
+static void sleep_ns(uint64_t ns)
+{
+	struct timespec left = {(time_t)(ns / NS_PER_SEC), (long)(ns % NS_PER_SEC)};
+
+	while (nanosleep(&left, &left) != 0)
+		CU_ASSERT_EQUAL_FATAL(errno, EINTR);
+}
+
+/*
+ * Real time passes here (300 ms), but every bound is derived from clock
+ * readings taken around each call, so load can only make the test slower,
+ * never make it fail.  The one load-dependent check (nothing fired before
+ * the pause) is skipped when arming and pausing were 100 ms apart.
+ */
+static void test_realtime_pause_is_not_vm_time_and_armed_timer_waits_it_out(void)
+{
+	struct itimerspec its = its_ns(RT_ARMED_NS, 0);
+	struct acrn_timer t;
+	struct rt_fire f = {0};
+	uint64_t m0, v0, p1, vp1, p2, vp2, v1, m1, d0 = 0, d1 = 0;
+	bool calm, fired_paused;
+
+	memset(&race, 0, sizeof(race));
+	CU_ASSERT_EQUAL_FATAL(pthread_mutex_init(&race.m, NULL), 0);
+	CU_ASSERT_EQUAL_FATAL(pthread_cond_init(&race.cv, NULL), 0);
+	timer_core_fini();
+	CU_ASSERT_EQUAL_FATAL(timer_core_init(VM_CLOCK_REALTIME), 0);
+	memset(&t, 0, sizeof(t));
+	CU_ASSERT_EQUAL_FATAL(acrn_timer_init(&t, rt_fire_cb, &f), 0);
+
+	m0 = mono_now();
+	v0 = vm_clock_now_ns();
+	CU_ASSERT_EQUAL(acrn_timer_settime(&t, &its), 0);
+	CU_ASSERT_TRUE(vm_clock_next_deadline(&d0));
+	vm_clock_pause();
+	p1 = mono_now();
+	vp1 = vm_clock_now_ns();
+	sleep_ns(RT_PAUSE_NS);
+	p2 = mono_now();
+	vp2 = vm_clock_now_ns();
+	race_lock();
+	fired_paused = f.fired;
+	race_unlock();
+	CU_ASSERT_TRUE(vm_clock_paused());
+	CU_ASSERT_EQUAL(vp2, vp1); /* frozen while paused */
+	vm_clock_resume();
+	v1 = vm_clock_now_ns();
+	m1 = mono_now();
+	CU_ASSERT_FALSE(vm_clock_paused());
+
+	/* VM time advanced by no more than the real time outside the pause. */
+	CU_ASSERT(v1 - v0 <= (m1 - m0) - (p2 - p1));
+	calm = p1 - m0 < RT_ARMED_NS;
+	if (calm) {
+		CU_ASSERT_FALSE(fired_paused);
+		/* The VM deadline is not moved by the pause... */
+		CU_ASSERT_TRUE(vm_clock_next_deadline(&d1));
+		CU_ASSERT_EQUAL(d1, d0);
+	}
+	race_lock();
+	CU_ASSERT_TRUE(race_wait_bounded(&f.fired));
+	race_unlock();
+	/* ...so it fires once its remaining time has run after the resume. */
+	CU_ASSERT(f.vm >= d0);
+	if (calm)
+		CU_ASSERT(f.mono - m0 >= RT_ARMED_NS + (p2 - p1));
+	acrn_timer_deinit(&t);
+	fresh_core();
+	CU_ASSERT_EQUAL(race.errors, 0);
+	CU_ASSERT_EQUAL(pthread_cond_destroy(&race.cv), 0);
+	CU_ASSERT_EQUAL(pthread_mutex_destroy(&race.m), 0);
+}
+
 UNIT_SUITE(timer, suite_init, suite_cleanup,
 	   UNIT_TEST(test_callbacks_run_in_deadline_order_seeing_their_deadline),
 	   UNIT_TEST(test_step_stops_just_before_a_deadline),
@@ -872,4 +1056,7 @@ UNIT_SUITE(timer, suite_init, suite_cleanup,
 	   UNIT_TEST(test_arming_before_core_init_is_refused),
 	   UNIT_TEST(test_cancel_from_other_thread_waits_for_running_callback),
 	   UNIT_TEST(test_realtime_periodic_counts_missed_periods),
-	   UNIT_TEST(test_realtime_earlier_deadline_wakes_the_sleeping_thread));
+	   UNIT_TEST(test_realtime_earlier_deadline_wakes_the_sleeping_thread),
+	   UNIT_TEST(test_gettime_of_an_armed_timer_already_due_is_not_disarmed),
+	   UNIT_TEST(test_removing_a_deep_entry_sifts_its_replacement_up),
+	   UNIT_TEST(test_realtime_pause_is_not_vm_time_and_armed_timer_waits_it_out));

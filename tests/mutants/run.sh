@@ -25,7 +25,7 @@ work=$top/build/mutants
 src=$work/src
 state=$work/state
 jobs=${MUTANT_JOBS:-2}
-unit_timeout=${MUTANT_UNIT_TIMEOUT:-60}
+unit_timeout=${MUTANT_UNIT_TIMEOUT:-30}
 # The scratch tree is built by its own make, never with the caller's variables.
 unset MAKEFLAGS MFLAGS MAKELEVEL BUILD SAN OPT
 start=$(date +%s)
@@ -116,20 +116,43 @@ exit \$rc
 EOF
 chmod +x "$state/dm"
 
+# Every unit suite in its own process, $jobs at a time, so a hang or a crash in
+# one suite cannot hide an assertion that failed in another.
+run_unit() {
+	rm -f "$state"/unit.*
+	export UNIT_VERBOSE=1
+	sed -n 's/^UNIT_SUITE(\([a-z_0-9]*\),.*/\1/p' "$src"/unit/*.c |
+		xargs -P "$jobs" -I{} sh -c 'timeout -k 5 "$1" "$2" {} >"$3/unit.{}.log" 2>&1
+			echo $? >"$3/unit.{}.rc"' sh "$unit_timeout" "$src/build/unit/unit_tests" "$state"
+	failed=0
+	broken=""
+	for rcf in "$state"/unit.*.rc; do
+		suite=${rcf#"$state/unit."}
+		suite=${suite%.rc}
+		rc=$(cat "$rcf")
+		# Verbose mode prints each failed test as it completes, even before a crash.
+		n=$(grep -c '\.\.\.FAILED' "$state/unit.$suite.log")
+		failed=$((failed + n))
+		if [ "$rc" -eq 124 ]; then
+			broken="$broken $suite:hung"
+		elif [ "$rc" -ne 0 ] && { [ "$rc" -ne 1 ] || [ "$n" -eq 0 ]; }; then
+			broken="$broken $suite:status-$rc"
+		fi
+	done
+}
+
 # Runs the fast suites; sets verdict (pass|assert|crash) and detail.
 run_suites() {
 	rm -f "$state/crashes"
-	timeout -k 5 "$unit_timeout" "$src/build/unit/unit_tests" >"$state/unit.log" 2>&1
-	rc=$?
-	failed=$(sed -n 's/^unit: [0-9]* tests run, \([0-9]*\) failed.*/\1/p' "$state/unit.log")
-	if [ "$rc" -eq 1 ] && [ -n "$failed" ]; then
+	run_unit
+	if [ "$failed" -gt 0 ]; then
 		verdict=assert
-		detail="unit: $failed tests failed"
+		detail="unit: $failed tests failed${broken:+, also}$broken"
 		return
 	fi
-	if [ "$rc" -ne 0 ]; then
+	if [ -n "$broken" ]; then
 		verdict=crash
-		[ "$rc" -eq 124 ] && detail="unit suite hung" || detail="unit suite died, status $rc"
+		detail="unit:$broken"
 		return
 	fi
 	(cd "$src" && timeout -k 5 120 sh samples/qtest/run.sh "$state/dm" &&
@@ -155,7 +178,7 @@ if ! build; then
 fi
 run_suites
 if [ "$verdict" != pass ]; then
-	cat "$state/unit.log" "$state/samples.log" 2>/dev/null | grep -E "FAIL|unit:" | head -20
+	cat "$state"/unit.*.log "$state/samples.log" 2>/dev/null | grep -E "FAIL|unit:" | head -20
 	die "the unmutated tree fails its suites ($detail)"
 fi
 
