@@ -880,25 +880,49 @@ static void test_gettime_of_an_armed_timer_already_due_is_not_disarmed(void)
 static void test_removing_a_deep_entry_sifts_its_replacement_up(void)
 {
 	/*
-	 * Armed in this order the heap is [1 50 2 51 52 3 4] (ms).  Cancelling 51
-	 * moves 4 (the last entry) under 50, where it must sift up past it.
+	 * Armed in this order (ms) no entry moves, so the heap is this array:
+	 * the left subtree holds 50..56, the right one 2..30 with 4 last.
+	 * Cancelling 53 moves 4 under 51 and 50, past which it must sift up;
+	 * left there, it would fire after 50.
 	 */
-	static const uint64_t at[7] = {1, 50, 2, 51, 52, 3, 4};
-	static const int order[6] = {0, 2, 5, 6, 1, 4};
-	struct probe p[7];
+	enum { N = 15 };
+	static const uint64_t at[N] = {1, 50, 2, 51, 52, 20, 3, 53, 54, 55, 56, 21, 22, 30, 4};
+	struct probe p[N];
 
 	fresh_core();
-	for (int i = 0; i < 7; i++) {
+	for (int i = 0; i < N; i++) {
 		probe_init(&p[i], i);
 		CU_ASSERT_EQUAL(arm(&p[i], at[i] * MS, 0), 0);
 	}
-	CU_ASSERT_EQUAL(disarm(&p[3]), 0);
+	CU_ASSERT_EQUAL(disarm(&p[7]), 0);
 	vm_clock_step(100 * MS);
-	CU_ASSERT_EQUAL_FATAL(nfires, 6);
-	for (int i = 0; i < 6; i++) {
-		CU_ASSERT_EQUAL(fires[i].id, order[i]);
-		CU_ASSERT_EQUAL(fires[i].now, at[order[i]] * MS);
+	CU_ASSERT_EQUAL_FATAL(nfires, N - 1);
+	for (int i = 0; i < N - 1; i++) {
+		CU_ASSERT_NOT_EQUAL(fires[i].id, 7);
+		CU_ASSERT_EQUAL(fires[i].now, at[fires[i].id] * MS);
+		if (i > 0)
+			CU_ASSERT(fires[i - 1].now < fires[i].now);
 	}
+}
+
+static void test_reinit_of_an_armed_timer_disarms_it(void)
+{
+	struct probe a, b;
+
+	fresh_core();
+	probe_init(&a, 1);
+	probe_init(&b, 2);
+	CU_ASSERT_EQUAL(arm(&a, 10 * MS, 10 * MS), 0);
+	CU_ASSERT_EQUAL(arm(&b, 20 * MS, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(acrn_timer_init(&a.t, log_fire, &a), 0);
+	CU_ASSERT_EQUAL(timer_core_armed_count(), 1);
+	vm_clock_step(100 * MS);
+	CU_ASSERT_EQUAL_FATAL(nfires, 1);
+	CU_ASSERT_EQUAL(fires[0].id, 2);
+	CU_ASSERT_EQUAL(arm(&a, 5 * MS, 0), 0); /* usable again, one entry */
+	CU_ASSERT_EQUAL(timer_core_armed_count(), 1);
+	vm_clock_step(100 * MS);
+	CU_ASSERT_EQUAL(nfires, 2);
 }
 
 /* ---- issue 17: realtime pause (the QEMU front end's STOP / RESUME) ------- */
@@ -918,6 +942,15 @@ static uint64_t mono_now(void)
 	struct timespec ts;
 
 	CU_ASSERT_EQUAL(clock_gettime(CLOCK_MONOTONIC, &ts), 0);
+	return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+/* CPU time of the whole process: the timer thread's included. */
+static uint64_t cpu_now(void)
+{
+	struct timespec ts;
+
+	CU_ASSERT_EQUAL(clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts), 0);
 	return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
@@ -969,15 +1002,15 @@ static void sleep_ns(uint64_t ns)
 /*
  * Real time passes here (300 ms), but every bound is derived from clock
  * readings taken around each call, so load can only make the test slower,
- * never make it fail.  The one load-dependent check (nothing fired before
- * the pause) is skipped when arming and pausing were 100 ms apart.
+ * never make it fail.  The checks that need the pause to start before the
+ * timer was due are skipped when arming and pausing were 100 ms apart.
  */
 static void test_realtime_pause_is_not_vm_time_and_armed_timer_waits_it_out(void)
 {
 	struct itimerspec its = its_ns(RT_ARMED_NS, 0);
 	struct acrn_timer t;
 	struct rt_fire f = {0};
-	uint64_t m0, v0, p1, vp1, p2, vp2, v1, m1, d0 = 0, d1 = 0;
+	uint64_t m0, v0, p1, vp1, p2, vp2, v1, m1, c1, c2, d0 = 0, d1 = 0;
 	bool calm, fired_paused;
 
 	memset(&race, 0, sizeof(race));
@@ -1017,13 +1050,18 @@ static void test_realtime_pause_is_not_vm_time_and_armed_timer_waits_it_out(void
 		CU_ASSERT_TRUE(vm_clock_next_deadline(&d1));
 		CU_ASSERT_EQUAL(d1, d0);
 	}
+	c1 = cpu_now();
 	race_lock();
 	CU_ASSERT_TRUE(race_wait_bounded(&f.fired));
 	race_unlock();
-	/* ...so it fires once its remaining time has run after the resume. */
+	c2 = cpu_now();
+	/* ...so it fires once its remaining time has run after the resume... */
 	CU_ASSERT(f.vm >= d0);
 	if (calm)
 		CU_ASSERT(f.mono - m0 >= RT_ARMED_NS + (p2 - p1));
+	/* ...and the timer thread sleeps until then (a spinning one burns CPU). */
+	if (calm && f.mono - m1 >= RT_ARMED_NS / 2)
+		CU_ASSERT(c2 - c1 < (f.mono - m1) / 4);
 	acrn_timer_deinit(&t);
 	fresh_core();
 	CU_ASSERT_EQUAL(race.errors, 0);
@@ -1059,4 +1097,5 @@ UNIT_SUITE(timer, suite_init, suite_cleanup,
 	   UNIT_TEST(test_realtime_earlier_deadline_wakes_the_sleeping_thread),
 	   UNIT_TEST(test_gettime_of_an_armed_timer_already_due_is_not_disarmed),
 	   UNIT_TEST(test_removing_a_deep_entry_sifts_its_replacement_up),
+	   UNIT_TEST(test_reinit_of_an_armed_timer_disarms_it),
 	   UNIT_TEST(test_realtime_pause_is_not_vm_time_and_armed_timer_waits_it_out));
