@@ -122,7 +122,7 @@ run_unit() {
 	rm -f "$state"/unit.*
 	export UNIT_VERBOSE=1
 	sed -n 's/^UNIT_SUITE(\([a-z_0-9]*\),.*/\1/p' "$src"/unit/*.c |
-		xargs -P "$jobs" -I{} sh -c 'timeout -k 5 "$1" "$2" {} >"$3/unit.{}.log" 2>&1
+		xargs -P "$jobs" -I{} sh -c 'timeout -k 5 "$1" "$2" {} >"$3/unit.{}.log" 2>"$3/unit.{}.err"
 			echo $? >"$3/unit.{}.rc"' sh "$unit_timeout" "$src/build/unit/unit_tests" "$state"
 	failed=0
 	broken=""
