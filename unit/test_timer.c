@@ -7,7 +7,9 @@
  * missed periods, wake-up, pause); those synchronise with condition
  * variables.  Only the pause test lets real time pass (300 ms paused): its
  * bounds come from clock readings around each call, so load cannot fail it.
- * Each test starts from a fresh core at VM time 0.
+ * Each test starts from a fresh core at VM time 0.  Probes are static: a
+ * test cut short by a failed assertion leaves them armed, and the next
+ * fresh_core() must still find valid timers in the heap.
  */
 #include <errno.h>
 #include <limits.h>
@@ -107,7 +109,7 @@ static int suite_cleanup(void)
 
 static void test_callbacks_run_in_deadline_order_seeing_their_deadline(void)
 {
-	struct probe a, b, c;
+	static struct probe a, b, c;
 
 	fresh_core();
 	probe_init(&a, 1);
@@ -133,7 +135,7 @@ static void test_callbacks_run_in_deadline_order_seeing_their_deadline(void)
 
 static void test_step_stops_just_before_a_deadline(void)
 {
-	struct probe a;
+	static struct probe a;
 
 	fresh_core();
 	probe_init(&a, 1);
@@ -146,7 +148,7 @@ static void test_step_stops_just_before_a_deadline(void)
 
 static void test_same_deadline_fires_in_arming_order(void)
 {
-	struct probe p[5];
+	static struct probe p[5];
 	static const int arm_order[5] = {3, 0, 4, 1, 2};
 
 	fresh_core();
@@ -198,7 +200,7 @@ static void test_ten_thousand_random_deadlines_fire_in_order(void)
 
 static void test_cancel_before_deadline_never_fires(void)
 {
-	struct probe a, b;
+	static struct probe a, b;
 
 	fresh_core();
 	probe_init(&a, 1);
@@ -216,7 +218,7 @@ static void test_cancel_before_deadline_never_fires(void)
 
 static void test_rearming_moves_the_deadline_without_duplicating(void)
 {
-	struct probe a;
+	static struct probe a;
 
 	fresh_core();
 	probe_init(&a, 1);
@@ -236,7 +238,7 @@ static void rearm_self(struct probe *p)
 
 static void test_rearm_from_callback_fires_again_within_the_step(void)
 {
-	struct probe a;
+	static struct probe a;
 
 	fresh_core();
 	probe_init(&a, 1);
@@ -254,7 +256,7 @@ static void test_rearm_from_callback_fires_again_within_the_step(void)
 
 static void test_periodic_rearms_at_deadline_plus_period(void)
 {
-	struct probe a;
+	static struct probe a;
 	uint64_t next = 0;
 
 	fresh_core();
@@ -280,7 +282,7 @@ static void cancel_self(struct probe *p)
 
 static void test_callback_cancelling_itself_returns_at_once(void)
 {
-	struct probe a;
+	static struct probe a;
 
 	fresh_core();
 	probe_init(&a, 1);
@@ -298,7 +300,7 @@ static void deinit_self(struct probe *p)
 
 static void test_callback_deinit_of_its_own_timer_stops_it(void)
 {
-	struct probe a;
+	static struct probe a;
 	struct itimerspec its = its_ns(MS, 0);
 
 	fresh_core();
@@ -313,7 +315,7 @@ static void test_callback_deinit_of_its_own_timer_stops_it(void)
 
 static void test_deinit_while_armed_never_fires(void)
 {
-	struct probe a, b;
+	static struct probe a, b;
 
 	fresh_core();
 	probe_init(&a, 1);
@@ -330,7 +332,7 @@ static void test_deinit_while_armed_never_fires(void)
 
 static void test_fini_disarms_every_timer(void)
 {
-	struct probe a;
+	static struct probe a;
 
 	fresh_core();
 	probe_init(&a, 1);
@@ -351,7 +353,7 @@ static void test_fini_disarms_every_timer(void)
 
 static void test_step_next_advances_to_the_earliest_deadline(void)
 {
-	struct probe a, b;
+	static struct probe a, b;
 
 	fresh_core();
 	CU_ASSERT_EQUAL(vm_clock_step_next(), 0); /* nothing armed: no change */
@@ -370,7 +372,7 @@ static void test_step_next_advances_to_the_earliest_deadline(void)
 
 static void test_clock_set_backwards_is_rejected(void)
 {
-	struct probe a;
+	static struct probe a;
 
 	fresh_core();
 	probe_init(&a, 1);
@@ -386,7 +388,7 @@ static void test_clock_set_backwards_is_rejected(void)
 
 static void test_pause_in_virtual_mode_keeps_vm_time(void)
 {
-	struct probe a;
+	static struct probe a;
 
 	fresh_core();
 	probe_init(&a, 1);
@@ -418,7 +420,7 @@ static void test_realtime_mode_ignores_virtual_steps(void)
 
 static void test_gettime_reports_remaining_time_and_interval(void)
 {
-	struct probe a;
+	static struct probe a;
 	struct itimerspec cur;
 
 	fresh_core();
@@ -441,7 +443,7 @@ static void test_gettime_reports_remaining_time_and_interval(void)
 
 static void test_settime_abs_uses_vm_time(void)
 {
-	struct probe a;
+	static struct probe a;
 	struct itimerspec its = its_ns(25 * MS, 0);
 
 	fresh_core();
@@ -463,7 +465,7 @@ static void test_settime_abs_uses_vm_time(void)
 
 static void test_huge_values_saturate_instead_of_wrapping(void)
 {
-	struct probe a;
+	static struct probe a;
 	struct itimerspec its = {.it_value = {LONG_MAX, 999999999}};
 	uint64_t next = 0;
 
@@ -497,7 +499,7 @@ static void count_hook(void *arg)
 
 static void test_after_fire_hook_runs_once_per_callback(void)
 {
-	struct probe a, b;
+	static struct probe a, b;
 
 	fresh_core();
 	hook_calls = 0;
@@ -527,7 +529,7 @@ static void nop_cb(void *param, uint64_t nexp)
 static void test_invalid_arguments_are_rejected(void)
 {
 	struct acrn_timer raw;
-	struct probe a;
+	static struct probe a;
 	struct itimerspec its = its_ns(MS, 0);
 	struct itimerspec bad;
 
@@ -567,7 +569,7 @@ static void test_invalid_arguments_are_rejected(void)
 
 static void test_arming_before_core_init_is_refused(void)
 {
-	struct probe a;
+	static struct probe a;
 
 	fresh_core();
 	probe_init(&a, 1);
@@ -854,7 +856,7 @@ static void test_realtime_earlier_deadline_wakes_the_sleeping_thread(void)
 
 static void test_gettime_of_an_armed_timer_already_due_is_not_disarmed(void)
 {
-	struct probe a;
+	static struct probe a;
 	struct itimerspec its = its_ns(1 * MS, 3 * MS), cur;
 
 	fresh_core();
@@ -887,7 +889,7 @@ static void test_removing_a_deep_entry_sifts_its_replacement_up(void)
 	 */
 	enum { N = 15 };
 	static const uint64_t at[N] = {1, 50, 2, 51, 52, 20, 3, 53, 54, 55, 56, 21, 22, 30, 4};
-	struct probe p[N];
+	static struct probe p[N];
 
 	fresh_core();
 	for (int i = 0; i < N; i++) {
@@ -907,7 +909,7 @@ static void test_removing_a_deep_entry_sifts_its_replacement_up(void)
 
 static void test_reinit_of_an_armed_timer_disarms_it(void)
 {
-	struct probe a, b;
+	static struct probe a, b;
 
 	fresh_core();
 	probe_init(&a, 1);

@@ -25,7 +25,7 @@ work=$top/build/mutants
 src=$work/src
 state=$work/state
 jobs=${MUTANT_JOBS:-2}
-unit_timeout=${MUTANT_UNIT_TIMEOUT:-30}
+unit_timeout=${MUTANT_UNIT_TIMEOUT:-10}
 # The scratch tree is built by its own make, never with the caller's variables.
 unset MAKEFLAGS MFLAGS MAKELEVEL BUILD SAN OPT
 start=$(date +%s)
