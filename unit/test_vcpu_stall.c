@@ -861,7 +861,8 @@ static int slot_probe_in_child(int slot, uint32_t got[3])
 	if (poll(&pfd, 1, 10000) == 1 && read(fds[0], got, 3 * sizeof(got[0])) ==
 						 (ssize_t)(3 * sizeof(got[0])))
 		rc = 0;
-	kill(pid, SIGKILL);
+	else
+		kill(pid, SIGKILL); /* hung: its answer never came */
 	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		rc = -1;
 	close(fds[0]);
