@@ -18,9 +18,10 @@
 #   BROKEN    the mutant does not compile
 # then the score.  Exit status 1 unless every mutant is KILLED.
 # Usage: tests/mutants/run.sh [mutant-id ...]   (no argument: every mutant)
+# MUTANT_LIST=file uses another list; MUTANT_JOBS (2) and MUTANT_UNIT_TIMEOUT (10 s) tune it.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
-list=$top/tests/mutants/mutants.txt
+list=${MUTANT_LIST:-$top/tests/mutants/mutants.txt}
 work=$top/build/mutants
 src=$work/src
 state=$work/state
@@ -93,9 +94,11 @@ apply() { # apply <file> <find-file> <repl-file>
 		local $/;
 		open(my $a, "<", $ff) or die; my $find = <$a>;
 		open(my $b, "<", $rf) or die; my $repl = <$b>;
-		open(my $c, "<", $f) or exit 3; my $text = <$c>; close($c);
+		open(my $c, "<", $f) or do { print "0\n"; exit 3 };
+		my $text = <$c>;
+		close($c);
 		my $n = () = $text =~ /\Q$find\E/g;
-		exit 3 if $n != 1;
+		if ($n != 1) { print "$n\n"; exit 3; }
 		my $i = index($text, $find);
 		substr($text, $i, length($find)) = $repl;
 		open(my $o, ">", $f) or die "mutants: $f: $!\n"; print $o $text; close($o);
@@ -199,9 +202,9 @@ for d in "$state"/list/*; do
 	cp -p "$src/$file" "$state/orig.c" || die "cannot save $file"
 	cp -p "$obj.o" "$state/orig.o" && cp -p "$obj.d" "$state/orig.d" || die "cannot save $obj.o"
 	echo "$file" >"$state/dirty"
-	if ! apply "$src/$file" "$d/find" "$d/repl"; then
+	if ! apply "$src/$file" "$d/find" "$d/repl" >"$state/found"; then
 		result=STALE
-		detail="original text not found exactly once in $file"
+		detail="original text found $(cat "$state/found") times in $file, not once"
 	elif ! build; then
 		result=BROKEN
 		detail=$(grep -m 1 "error:" "$state/build.log")
