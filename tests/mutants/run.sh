@@ -48,10 +48,13 @@ rm -rf "$state"
 mkdir -p "$state/list" "$src" || die "cannot create $state"
 
 # Fresh sources with their own mtimes: objects of unchanged files stay valid.
+# Only what the build and the fast suites need (never a guest image cache).
 for d in devicemodel unit samples tests; do
 	rm -rf "${src:?}/$d"
 done
-cp -a "$top/Makefile" "$top/devicemodel" "$top/unit" "$top/samples" "$top/tests" "$src/" ||
+mkdir -p "$src/samples" "$src/tests" || die "cannot create $src"
+cp -a "$top/Makefile" "$top/devicemodel" "$top/unit" "$src/" &&
+	cp -a "$top/samples/qtest" "$src/samples/" && cp -a "$top/tests/cli.sh" "$src/tests/" ||
 	die "cannot copy the tree"
 
 # Split the list into one directory per mutant: id, desc, file, find, repl.
