@@ -275,7 +275,8 @@ static void test_bare_clock_step_goes_to_the_deadline_and_fires_it(void)
 	bring_up("none");
 	t0 = vm_clock_now_ns();
 	len = arm_script(script, sizeof(script));
-	snprintf(script + len, sizeof(script) - (size_t)len, "clock_step\nclock_step\nclock_step\n");
+	snprintf(script + len, sizeof(script) - (size_t)len, "clock_step\nclock_step\n"
+		 "clock_step\n");
 	session(script);
 	snprintf(want, sizeof(want), ARM_REPLIES "OK %" PRIu64 "\nOK %" PRIu64 "\nOK %" PRIu64 "\n",
 		 t0 + TICK_1KHZ, t0 + 2 * TICK_1KHZ, t0 + 2 * TICK_1KHZ);

@@ -84,7 +84,8 @@ perl -e '
 		next if $l =~ /^\s*#/;
 		if ($l =~ /^\s*$/) { flush(); next; }
 		my ($k, $v) = $l =~ /^(\w+)\s+(.*)$/ or die "mutants: $list:$.: bad line\n";
-		die "mutants: $list:$.: unknown key $k\n" unless $k =~ /^(mutant|desc|file|find|repl)$/;
+		die "mutants: $list:$.: unknown key $k\n"
+			unless $k =~ /^(mutant|desc|file|find|repl)$/;
 		if ($k eq "mutant") { flush(); $m{id} = $v; } else { $m{$k} = $v; }
 	}
 	flush();
@@ -128,8 +129,10 @@ run_unit() {
 	rm -f "$state"/unit.*
 	export UNIT_VERBOSE=1
 	sed -n 's/^UNIT_SUITE(\([a-z_0-9]*\),.*/\1/p' "$src"/unit/*.c |
-		xargs -P "$jobs" -I{} sh -c 'timeout -k 5 "$1" "$2" {} >"$3/unit.{}.log" 2>"$3/unit.{}.err"
-			echo $? >"$3/unit.{}.rc"' sh "$unit_timeout" "$src/build/unit/unit_tests" "$state"
+		xargs -P "$jobs" -I{} sh -c '
+			timeout -k 5 "$1" "$2" {} >"$3/unit.{}.log" 2>"$3/unit.{}.err"
+			echo $? >"$3/unit.{}.rc"' sh "$unit_timeout" "$src/build/unit/unit_tests" \
+		"$state"
 	failed=0
 	broken=""
 	for rcf in "$state"/unit.*.rc; do
