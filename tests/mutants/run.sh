@@ -44,6 +44,10 @@ if [ -e "$state/dirty" ]; then
 	echo "mutants: previous run was interrupted, rebuilding the scratch tree"
 	rm -rf "$src"
 fi
+# Objects do not depend on the Makefile: new flags mean a fresh build.
+if [ -e "$src/Makefile" ] && ! cmp -s "$top/Makefile" "$src/Makefile"; then
+	rm -rf "$src/build"
+fi
 rm -rf "$state"
 mkdir -p "$state/list" "$src" || die "cannot create $state"
 
