@@ -318,6 +318,25 @@ static void test_request_queued_before_the_session_is_carried_out_first(void)
 	free(out);
 }
 
+static void test_pause_queued_before_the_session_stops_the_clock_first(void)
+{
+	char want[64];
+	uint64_t t0;
+	int stop;
+
+	bring_up("none");
+	t0 = vm_clock_now_ns();
+	dm_watchdog_expired(&ctx, DM_WDT_ACTION_PAUSE, "wdt-i6300esb", "0:5.0", "stage2");
+	session("clock_step 1000\n");
+	snprintf(want, sizeof(want), "OK %" PRIu64 "\n", t0);
+	expect_out(want);
+	stop = event_at("\"event\": \"STOP\"");
+	CU_ASSERT(stop >= 0);
+	if (stop >= 0)
+		CU_ASSERT_EQUAL(evs[stop].replies_before, 0);
+	free(out);
+}
+
 UNIT_SUITE(qtest_actions, suite_init, suite_cleanup,
 	   UNIT_TEST(test_reset_action_resets_the_vm_and_the_session_goes_on),
 	   UNIT_TEST(test_poweroff_action_ends_the_session),
@@ -327,4 +346,5 @@ UNIT_SUITE(qtest_actions, suite_init, suite_cleanup,
 	   UNIT_TEST(test_clock_step_replies_after_the_expiry_it_ran),
 	   UNIT_TEST(test_bare_clock_step_goes_to_the_deadline_and_fires_it),
 	   UNIT_TEST(test_system_reset_resets_every_device),
-	   UNIT_TEST(test_request_queued_before_the_session_is_carried_out_first));
+	   UNIT_TEST(test_request_queued_before_the_session_is_carried_out_first),
+	   UNIT_TEST(test_pause_queued_before_the_session_stops_the_clock_first));

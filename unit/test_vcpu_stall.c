@@ -896,6 +896,36 @@ static void test_access_at_slot_equal_to_vcpu_count_has_no_effect(void)
 	teardown();
 }
 
+/* LOAD_CNT 0 is one tick, and one tick at 3 Hz rounds up to 333333334 ns. */
+static void test_load_cnt_zero_at_3hz_is_one_rounded_up_tick(void)
+{
+	setup("vcpus=2,clock=virtual,action=none");
+	wr(1, REG_FREQ, 3);
+	wr(1, REG_LOAD, 0);
+	wr(1, REG_STATUS, 1);
+	vm_clock_step(333333333);
+	CU_ASSERT_EQUAL(ev.total_interrupts, 0);
+	vm_clock_step(1);
+	CU_ASSERT_EQUAL(ev.interrupts[1], 1);
+	teardown();
+}
+
+static void test_enabling_again_every_tick_never_postpones_the_bark(void)
+{
+	const uint64_t tick = SEC / LNX_FREQ;
+
+	setup("vcpus=1,clock=virtual,action=none");
+	linux_start(0);
+	for (uint64_t t = tick; t < LNX_BUDGET; t += tick) {
+		vm_clock_step(tick);
+		wr(0, REG_STATUS, 1);
+	}
+	CU_ASSERT_EQUAL(ev.total_interrupts, 0);
+	vm_clock_step(tick);
+	CU_ASSERT_EQUAL(ev.interrupts[0], 1);
+	teardown();
+}
+
 UNIT_SUITE(vcpu_stall, suite_init, suite_cleanup,
 	   UNIT_TEST(test_linux_sequence_keeps_a_vcpu_alive_forever),
 	   UNIT_TEST(test_stop_petting_interrupts_at_budget_then_resets_one_budget_later),
@@ -923,4 +953,6 @@ UNIT_SUITE(vcpu_stall, suite_init, suite_cleanup,
 	   UNIT_TEST(test_budget_that_is_not_whole_ns_rounds_up),
 	   UNIT_TEST(test_vcpu_descheduled_after_the_bark_is_bitten_a_budget_after_it_runs_again),
 	   UNIT_TEST(test_vcpu_running_three_quarters_is_caught_within_two_ticks),
-	   UNIT_TEST(test_vm_reset_in_the_bite_stage_stops_every_detector));
+	   UNIT_TEST(test_vm_reset_in_the_bite_stage_stops_every_detector),
+	   UNIT_TEST(test_load_cnt_zero_at_3hz_is_one_rounded_up_tick),
+	   UNIT_TEST(test_enabling_again_every_tick_never_postpones_the_bark));

@@ -1331,6 +1331,44 @@ static void test_request_carries_the_vm_time_of_the_expiry(void)
 	CU_ASSERT_EQUAL(r.vm_ns, t0 + 2 * TICK_1KHZ);
 }
 
+static void test_zero_stage2_preload_still_lasts_one_tick(void)
+{
+	uint64_t d1 = stage_ns(5, false);
+
+	bring_up(",action=none");
+	set_preloads(SLOT, 5, 0);
+	cw(SLOT, CFG_LOCK, 1, LOCK_ENABLE);
+	step(d1);
+	CU_ASSERT_EQUAL(armed_in(), TICK_1KHZ);
+	step(TICK_1KHZ - 1);
+	CU_ASSERT_EQUAL(watchdog_events(), 0);
+	step(1);
+	CU_ASSERT_EQUAL(watchdog_events(), 1);
+}
+
+static void test_vm_reset_puts_a_moved_bar_and_the_command_register_back(void)
+{
+	struct pci_vdev *dev;
+	uint32_t bar, cmd;
+
+	bring_up(",action=none");
+	dev = pci_get_vdev(0, SLOT, 0);
+	bar = cr(SLOT, PCIR_BAR(0), 4);
+	cmd = cr(SLOT, PCIR_COMMAND, 2);
+	cw(SLOT, PCIR_COMMAND, 2, cmd | PCIM_CMD_INTxDIS);
+	cw(SLOT, PCIR_BAR(0), 4, bar + 0x1000);
+	CU_ASSERT_EQUAL(dev->bar[0].addr, bar + 0x1000);
+	vm_reset(&ctx, "host");
+	CU_ASSERT_EQUAL(cr(SLOT, PCIR_BAR(0), 4), bar);
+	CU_ASSERT_EQUAL(cr(SLOT, PCIR_COMMAND, 2), cmd);
+	CU_ASSERT_EQUAL(dev->bar[0].addr, bar);
+	set_preloads(SLOT, 1, 1); /* the BAR decodes at its old address again */
+	cw(SLOT, CFG_LOCK, 1, LOCK_ENABLE);
+	step(TICK_1KHZ);
+	CU_ASSERT_EQUAL(br(SLOT, REG_GINTSR, 4), 1);
+	CU_ASSERT_EQUAL(intx_level[SLOT], 1);
+}
+
 UNIT_SUITE(wdt_i6300esb, suite_init, suite_cleanup,
 	   UNIT_TEST(test_identity_is_6300esb_with_one_16_byte_mem_bar),
 	   UNIT_TEST(test_unknown_option_or_action_fails_init),
@@ -1387,4 +1425,6 @@ UNIT_SUITE(wdt_i6300esb, suite_init, suite_cleanup,
 	   UNIT_TEST(test_8bit_writes_of_other_values_leave_the_unlock_for_a_preload),
 	   UNIT_TEST(test_guest_cannot_change_the_6300esb_identity),
 	   UNIT_TEST(test_intxdis_masks_the_stage1_interrupt_but_not_gintsr),
-	   UNIT_TEST(test_request_carries_the_vm_time_of_the_expiry));
+	   UNIT_TEST(test_request_carries_the_vm_time_of_the_expiry),
+	   UNIT_TEST(test_zero_stage2_preload_still_lasts_one_tick),
+	   UNIT_TEST(test_vm_reset_puts_a_moved_bar_and_the_command_register_back));
