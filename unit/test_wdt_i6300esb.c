@@ -1369,6 +1369,23 @@ static void test_vm_reset_puts_a_moved_bar_and_the_command_register_back(void)
 	CU_ASSERT_EQUAL(intx_level[SLOT], 1);
 }
 
+/* Linux's BAR sizing happens with memory decode on: the probe is never mapped. */
+static void test_bar_sizing_probe_maps_nothing_at_its_address(void)
+{
+	uint64_t v = 0;
+	uint32_t bar;
+
+	bring_up(",action=none");
+	bar = cr(SLOT, PCIR_BAR(0), 4);
+	CU_ASSERT_TRUE(cr(SLOT, PCIR_COMMAND, 2) & PCIM_CMD_MEMEN);
+	cw(SLOT, PCIR_BAR(0), 4, 0xffffffffU);
+	CU_ASSERT_EQUAL(cr(SLOT, PCIR_BAR(0), 4), 0xfffffff0U);
+	CU_ASSERT_NOT_EQUAL(mem_access(&ctx, 0, MEM_F_READ, 0xfffffff0ULL + REG_GINTSR, 4, &v), 0);
+	CU_ASSERT_NOT_EQUAL(mem_access(&ctx, 0, MEM_F_READ, bar + REG_GINTSR, 4, &v), 0);
+	cw(SLOT, PCIR_BAR(0), 4, bar);
+	CU_ASSERT_EQUAL(mem_access(&ctx, 0, MEM_F_READ, bar + REG_GINTSR, 4, &v), 0);
+}
+
 UNIT_SUITE(wdt_i6300esb, suite_init, suite_cleanup,
 	   UNIT_TEST(test_identity_is_6300esb_with_one_16_byte_mem_bar),
 	   UNIT_TEST(test_unknown_option_or_action_fails_init),
@@ -1427,4 +1444,5 @@ UNIT_SUITE(wdt_i6300esb, suite_init, suite_cleanup,
 	   UNIT_TEST(test_intxdis_masks_the_stage1_interrupt_but_not_gintsr),
 	   UNIT_TEST(test_request_carries_the_vm_time_of_the_expiry),
 	   UNIT_TEST(test_zero_stage2_preload_still_lasts_one_tick),
-	   UNIT_TEST(test_vm_reset_puts_a_moved_bar_and_the_command_register_back));
+	   UNIT_TEST(test_vm_reset_puts_a_moved_bar_and_the_command_register_back),
+	   UNIT_TEST(test_bar_sizing_probe_maps_nothing_at_its_address));
