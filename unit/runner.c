@@ -5,8 +5,12 @@
  * assertions, failed suite inits or an empty run, so the exit status is
  * computed here: 0 only when at least one test ran and nothing failed.
  * Usage: unit_tests [suite ...]   (no argument: every suite)
+ * With UNIT_VERBOSE set in the environment every test's verdict is printed as
+ * it completes, so a failed assertion is on record even if a later test
+ * crashes the process (the mutation check, tests/mutants/run.sh, relies on it).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <CUnit/Basic.h>
@@ -57,7 +61,14 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	CU_basic_set_mode(CU_BRM_NORMAL);
+	if (getenv("UNIT_VERBOSE")) {
+		/* Line-buffered: what was printed survives a crash of a later test. */
+		if (setvbuf(stdout, NULL, _IOLBF, 0) != 0)
+			fprintf(stderr, "unit: cannot line-buffer stdout\n");
+		CU_basic_set_mode(CU_BRM_VERBOSE);
+	} else {
+		CU_basic_set_mode(CU_BRM_NORMAL);
+	}
 	CU_basic_run_tests();
 	ran = CU_get_number_of_tests_run();
 	failed = CU_get_number_of_tests_failed();

@@ -631,6 +631,49 @@ static void test_bar_moves_and_intx_race_safely_with_accesses(void)
 	teardown();
 }
 
+/* Issue 17: the all-ones probe is never an address, even with decode on. */
+static void test_sizing_probe_with_decode_on_claims_no_address(void)
+{
+	uint32_t probe;
+	uint16_t cmd;
+
+	bring_up("5,test-dev", NULL);
+	cmd = (uint16_t)cfg_read(TD_SLOT, PCIR_COMMAND, 2);
+	CU_ASSERT_TRUE(cmd & PCIM_CMD_MEMEN);
+	cfg_write(TD_SLOT, PCIR_BAR(0), 4, 0xffffffff);
+	probe = cfg_read(TD_SLOT, PCIR_BAR(0), 4) & ~0xfU;
+	CU_ASSERT_EQUAL(probe, ~(TESTDEV_MEM_SIZE - 1U));
+	CU_ASSERT_FALSE(mem_claimed(probe));
+	CU_ASSERT_FALSE(mem_claimed(TD_MEM_ADDR));
+	/* toggling decode while the probe value is in the BAR maps nothing either */
+	cfg_write(TD_SLOT, PCIR_COMMAND, 2, cmd & ~PCIM_CMD_MEMEN);
+	cfg_write(TD_SLOT, PCIR_COMMAND, 2, cmd);
+	CU_ASSERT_FALSE(mem_claimed(probe));
+	CU_ASSERT_EQUAL(td(TD_SLOT)->bar_reads, 0);
+	cfg_write(TD_SLOT, PCIR_BAR(0), 4, TD_MEM_ADDR);
+	CU_ASSERT_TRUE(mem_claimed(TD_MEM_ADDR));
+	CU_ASSERT_FALSE(mem_claimed(probe));
+	teardown();
+}
+
+/* Only dword accesses reach the CONF1 address latch (as on a real host bridge). */
+static void test_conf1_latch_ignores_byte_and_word_accesses(void)
+{
+	uint32_t v;
+
+	bring_up("5,test-dev", NULL);
+	outl(0xcf8, conf1_addr(0, TD_SLOT, 0, 0));
+	v = 0;
+	inout_access(&ctx, 0, 0, 0xcf8, 2, &v);
+	v = 0;
+	inout_access(&ctx, 0, 0, 0xcf8, 1, &v);
+	CU_ASSERT_EQUAL(in_n(0xcf8, 4), conf1_addr(0, TD_SLOT, 0, 0));
+	CU_ASSERT_EQUAL(in_n(0xcf8, 2), 0xffff);
+	CU_ASSERT_EQUAL(in_n(0xcf8, 1), 0xff);
+	CU_ASSERT_EQUAL(in_n(0xcfc, 4), (TESTDEV_DEVICE << 16) | TESTDEV_VENDOR);
+	teardown();
+}
+
 UNIT_SUITE(pci, suite_init, suite_cleanup, UNIT_TEST(test_linker_set_holds_testdev_and_hostbridge),
 	   UNIT_TEST(test_slot_option_errors_are_each_rejected),
 	   UNIT_TEST(test_slot_options_place_devices_and_pass_opts),
@@ -651,4 +694,6 @@ UNIT_SUITE(pci, suite_init, suite_cleanup, UNIT_TEST(test_linker_set_holds_testd
 	   UNIT_TEST(test_init_failure_unwinds_every_device),
 	   UNIT_TEST(test_without_preassign_bars_wait_for_firmware),
 	   UNIT_TEST(test_alloc_bar_refuses_bad_requests),
-	   UNIT_TEST(test_bar_moves_and_intx_race_safely_with_accesses));
+	   UNIT_TEST(test_bar_moves_and_intx_race_safely_with_accesses),
+	   UNIT_TEST(test_sizing_probe_with_decode_on_claims_no_address),
+	   UNIT_TEST(test_conf1_latch_ignores_byte_and_word_accesses));

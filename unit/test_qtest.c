@@ -12,6 +12,7 @@
 #include "frontend.h"
 #include "inout.h"
 #include "mem.h"
+#include "timer.h"
 #include "unit.h"
 #include "vm_clock.h"
 #include "vmctx.h"
@@ -136,6 +137,30 @@ static void test_vm_stop_freezes_the_clock_until_vm_cont(void)
 	CU_ASSERT_FALSE(vm_clock_paused());
 }
 
+static void count_fire(void *param, uint64_t nexp)
+{
+	(void)nexp;
+	(*(int *)param)++;
+}
+
+/* A bare clock_step goes exactly to the next deadline and runs it. */
+static void test_bare_clock_step_stops_at_the_next_deadline(void)
+{
+	struct acrn_timer t = {.clockid = CLOCK_MONOTONIC};
+	struct itimerspec its = {.it_value = {0, 12345}};
+	uint64_t now = vm_clock_now_ns();
+	char want[128];
+	int fired = 0;
+
+	CU_ASSERT_EQUAL_FATAL(acrn_timer_init(&t, count_fire, &fired), 0);
+	CU_ASSERT_EQUAL(acrn_timer_settime(&t, &its), 0);
+	snprintf(want, sizeof(want), "OK %llu\nOK %llu\n", (unsigned long long)now + 12345,
+		 (unsigned long long)now + 12345);
+	expect("clock_step\nclock_step\n", want);
+	CU_ASSERT_EQUAL(fired, 1);
+	acrn_timer_deinit(&t);
+}
+
 UNIT_SUITE(qtest, suite_init, suite_cleanup,
 	   UNIT_TEST(test_unclaimed_reads_are_all_ones_in_qemu_formats),
 	   UNIT_TEST(test_writes_answer_ok),
@@ -143,4 +168,5 @@ UNIT_SUITE(qtest, suite_init, suite_cleanup,
 	   UNIT_TEST(test_overlong_and_binary_lines_are_rejected_whole),
 	   UNIT_TEST(test_blank_lines_get_no_reply_and_eof_ends),
 	   UNIT_TEST(test_clock_step_and_set_report_vm_time),
-	   UNIT_TEST(test_vm_stop_freezes_the_clock_until_vm_cont));
+	   UNIT_TEST(test_vm_stop_freezes_the_clock_until_vm_cont),
+	   UNIT_TEST(test_bare_clock_step_stops_at_the_next_deadline));

@@ -218,6 +218,20 @@ static void test_unwritable_events_file_is_counted_not_fatal(void)
 	vm_destroy(&ctx);
 }
 
+static void test_unregister_removes_only_the_hook_with_that_arg(void)
+{
+	fresh_vm();
+	hook_n = 0;
+	CU_ASSERT_EQUAL(dm_reset_hook_register(&ctx, hook, (void *)1L), 0);
+	CU_ASSERT_EQUAL(dm_reset_hook_register(&ctx, hook, (void *)2L), 0);
+	dm_reset_hook_unregister(&ctx, hook, (void *)2L);
+	dm_reset_hook_unregister(&ctx, hook, (void *)7L); /* never registered: no-op */
+	vm_reset(&ctx, "host");
+	CU_ASSERT_EQUAL_FATAL(hook_n, 1);
+	CU_ASSERT_EQUAL(hook_log[0], 1);
+	vm_destroy(&ctx);
+}
+
 UNIT_SUITE(reset, suite_init, suite_cleanup, UNIT_TEST(test_action_names_round_trip),
 	   UNIT_TEST(test_uuid_is_parsed_lowercased_or_rejected),
 	   UNIT_TEST(test_expiry_emits_watchdog_and_queues_request),
@@ -225,4 +239,5 @@ UNIT_SUITE(reset, suite_init, suite_cleanup, UNIT_TEST(test_action_names_round_t
 	   UNIT_TEST(test_vm_reset_runs_hooks_in_order_then_emits_reset),
 	   UNIT_TEST(test_hook_table_full_is_refused), UNIT_TEST(test_event_strings_are_json_escaped),
 	   UNIT_TEST(test_events_file_gets_one_line_per_event),
-	   UNIT_TEST(test_unwritable_events_file_is_counted_not_fatal));
+	   UNIT_TEST(test_unwritable_events_file_is_counted_not_fatal),
+	   UNIT_TEST(test_unregister_removes_only_the_hook_with_that_arg));

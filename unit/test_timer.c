@@ -3,10 +3,15 @@
 /*
  * Unit tests of the shared timer thread and the VM clock (core/timer.c,
  * docs/design.rst section 5).  Everything runs on the virtual clock except the
- * two tests that need the real timer thread (cancel racing a running
- * callback, missed periods); those synchronise with condition variables,
- * never with sleeps.  Each test starts from a fresh core at VM time 0.
+ * tests that need the real timer thread (cancel racing a running callback,
+ * missed periods, wake-up, pause); those synchronise with condition
+ * variables.  Only the pause test lets real time pass (300 ms paused): its
+ * bounds come from clock readings around each call, so load cannot fail it.
+ * Each test starts from a fresh core at VM time 0.  Probes are static: a
+ * test cut short by a failed assertion leaves them armed, and the next
+ * fresh_core() must still find valid timers in the heap.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -15,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "timer.h"
@@ -104,7 +110,7 @@ static int suite_cleanup(void)
 
 static void test_callbacks_run_in_deadline_order_seeing_their_deadline(void)
 {
-	struct probe a, b, c;
+	static struct probe a, b, c;
 
 	fresh_core();
 	probe_init(&a, 1);
@@ -130,7 +136,7 @@ static void test_callbacks_run_in_deadline_order_seeing_their_deadline(void)
 
 static void test_step_stops_just_before_a_deadline(void)
 {
-	struct probe a;
+	static struct probe a;
 
 	fresh_core();
 	probe_init(&a, 1);
@@ -143,7 +149,7 @@ static void test_step_stops_just_before_a_deadline(void)
 
 static void test_same_deadline_fires_in_arming_order(void)
 {
-	struct probe p[5];
+	static struct probe p[5];
 	static const int arm_order[5] = {3, 0, 4, 1, 2};
 
 	fresh_core();
@@ -195,7 +201,7 @@ static void test_ten_thousand_random_deadlines_fire_in_order(void)
 
 static void test_cancel_before_deadline_never_fires(void)
 {
-	struct probe a, b;
+	static struct probe a, b;
 
 	fresh_core();
 	probe_init(&a, 1);
@@ -213,7 +219,7 @@ static void test_cancel_before_deadline_never_fires(void)
 
 static void test_rearming_moves_the_deadline_without_duplicating(void)
 {
-	struct probe a;
+	static struct probe a;
 
 	fresh_core();
 	probe_init(&a, 1);
@@ -233,7 +239,7 @@ static void rearm_self(struct probe *p)
 
 static void test_rearm_from_callback_fires_again_within_the_step(void)
 {
-	struct probe a;
+	static struct probe a;
 
 	fresh_core();
 	probe_init(&a, 1);
@@ -251,7 +257,7 @@ static void test_rearm_from_callback_fires_again_within_the_step(void)
 
 static void test_periodic_rearms_at_deadline_plus_period(void)
 {
-	struct probe a;
+	static struct probe a;
 	uint64_t next = 0;
 
 	fresh_core();
@@ -277,7 +283,7 @@ static void cancel_self(struct probe *p)
 
 static void test_callback_cancelling_itself_returns_at_once(void)
 {
-	struct probe a;
+	static struct probe a;
 
 	fresh_core();
 	probe_init(&a, 1);
@@ -295,7 +301,7 @@ static void deinit_self(struct probe *p)
 
 static void test_callback_deinit_of_its_own_timer_stops_it(void)
 {
-	struct probe a;
+	static struct probe a;
 	struct itimerspec its = its_ns(MS, 0);
 
 	fresh_core();
@@ -310,7 +316,7 @@ static void test_callback_deinit_of_its_own_timer_stops_it(void)
 
 static void test_deinit_while_armed_never_fires(void)
 {
-	struct probe a, b;
+	static struct probe a, b;
 
 	fresh_core();
 	probe_init(&a, 1);
@@ -327,7 +333,7 @@ static void test_deinit_while_armed_never_fires(void)
 
 static void test_fini_disarms_every_timer(void)
 {
-	struct probe a;
+	static struct probe a;
 
 	fresh_core();
 	probe_init(&a, 1);
@@ -348,7 +354,7 @@ static void test_fini_disarms_every_timer(void)
 
 static void test_step_next_advances_to_the_earliest_deadline(void)
 {
-	struct probe a, b;
+	static struct probe a, b;
 
 	fresh_core();
 	CU_ASSERT_EQUAL(vm_clock_step_next(), 0); /* nothing armed: no change */
@@ -367,7 +373,7 @@ static void test_step_next_advances_to_the_earliest_deadline(void)
 
 static void test_clock_set_backwards_is_rejected(void)
 {
-	struct probe a;
+	static struct probe a;
 
 	fresh_core();
 	probe_init(&a, 1);
@@ -383,7 +389,7 @@ static void test_clock_set_backwards_is_rejected(void)
 
 static void test_pause_in_virtual_mode_keeps_vm_time(void)
 {
-	struct probe a;
+	static struct probe a;
 
 	fresh_core();
 	probe_init(&a, 1);
@@ -415,7 +421,7 @@ static void test_realtime_mode_ignores_virtual_steps(void)
 
 static void test_gettime_reports_remaining_time_and_interval(void)
 {
-	struct probe a;
+	static struct probe a;
 	struct itimerspec cur;
 
 	fresh_core();
@@ -438,7 +444,7 @@ static void test_gettime_reports_remaining_time_and_interval(void)
 
 static void test_settime_abs_uses_vm_time(void)
 {
-	struct probe a;
+	static struct probe a;
 	struct itimerspec its = its_ns(25 * MS, 0);
 
 	fresh_core();
@@ -460,7 +466,7 @@ static void test_settime_abs_uses_vm_time(void)
 
 static void test_huge_values_saturate_instead_of_wrapping(void)
 {
-	struct probe a;
+	static struct probe a;
 	struct itimerspec its = {.it_value = {LONG_MAX, 999999999}};
 	uint64_t next = 0;
 
@@ -494,7 +500,7 @@ static void count_hook(void *arg)
 
 static void test_after_fire_hook_runs_once_per_callback(void)
 {
-	struct probe a, b;
+	static struct probe a, b;
 
 	fresh_core();
 	hook_calls = 0;
@@ -524,7 +530,7 @@ static void nop_cb(void *param, uint64_t nexp)
 static void test_invalid_arguments_are_rejected(void)
 {
 	struct acrn_timer raw;
-	struct probe a;
+	static struct probe a;
 	struct itimerspec its = its_ns(MS, 0);
 	struct itimerspec bad;
 
@@ -564,7 +570,7 @@ static void test_invalid_arguments_are_rejected(void)
 
 static void test_arming_before_core_init_is_refused(void)
 {
-	struct probe a;
+	static struct probe a;
 
 	fresh_core();
 	probe_init(&a, 1);
@@ -847,6 +853,269 @@ static void test_realtime_earlier_deadline_wakes_the_sleeping_thread(void)
 	CU_ASSERT_EQUAL(pthread_mutex_destroy(&race.m), 0);
 }
 
+/* ---- issue 17: gettime of a due timer, heap removal sifting up --------- */
+
+static void test_gettime_of_an_armed_timer_already_due_is_not_disarmed(void)
+{
+	static struct probe a;
+	struct itimerspec its = its_ns(1 * MS, 3 * MS), cur;
+
+	fresh_core();
+	probe_init(&a, 1);
+	vm_clock_step(10 * MS);
+	/* An absolute time in the past: armed and due, its callback not run yet. */
+	CU_ASSERT_EQUAL(acrn_timer_settime_abs(&a.t, &its), 0);
+	CU_ASSERT_EQUAL(acrn_timer_gettime(&a.t, &cur), 0);
+	CU_ASSERT_TRUE(cur.it_value.tv_sec != 0 || cur.it_value.tv_nsec != 0);
+	CU_ASSERT_EQUAL(cur.it_value.tv_sec, 0);
+	CU_ASSERT_EQUAL(cur.it_value.tv_nsec, 1);
+	CU_ASSERT_EQUAL(cur.it_interval.tv_nsec, 3 * MS);
+	CU_ASSERT_EQUAL(nfires, 0);
+	vm_clock_step(0);
+	CU_ASSERT_EQUAL_FATAL(nfires, 1);
+	CU_ASSERT_EQUAL(fires[0].now, 10 * MS);
+	CU_ASSERT_EQUAL(disarm(&a), 0);
+	CU_ASSERT_EQUAL(acrn_timer_gettime(&a.t, &cur), 0);
+	CU_ASSERT_EQUAL(cur.it_value.tv_sec, 0);
+	CU_ASSERT_EQUAL(cur.it_value.tv_nsec, 0);
+}
+
+static void test_removing_a_deep_entry_sifts_its_replacement_up(void)
+{
+	/*
+	 * Armed in this order (ms) no entry moves, so the heap is this array:
+	 * the left subtree holds 50..56, the right one 2..30 with 4 last.
+	 * Cancelling 53 moves 4 under 51 and 50, past which it must sift up;
+	 * left there, it would fire after 50.
+	 */
+	enum { N = 15 };
+	static const uint64_t at[N] = {1, 50, 2, 51, 52, 20, 3, 53, 54, 55, 56, 21, 22, 30, 4};
+	static struct probe p[N];
+
+	fresh_core();
+	for (int i = 0; i < N; i++) {
+		probe_init(&p[i], i);
+		CU_ASSERT_EQUAL(arm(&p[i], at[i] * MS, 0), 0);
+	}
+	CU_ASSERT_EQUAL(disarm(&p[7]), 0);
+	vm_clock_step(100 * MS);
+	CU_ASSERT_EQUAL_FATAL(nfires, N - 1);
+	for (int i = 0; i < N - 1; i++) {
+		CU_ASSERT_NOT_EQUAL(fires[i].id, 7);
+		CU_ASSERT_EQUAL(fires[i].now, at[fires[i].id] * MS);
+		if (i > 0)
+			CU_ASSERT(fires[i - 1].now < fires[i].now);
+	}
+}
+
+static void test_reinit_of_an_armed_timer_disarms_it(void)
+{
+	static struct probe a, b;
+
+	fresh_core();
+	probe_init(&a, 1);
+	probe_init(&b, 2);
+	CU_ASSERT_EQUAL(arm(&a, 10 * MS, 10 * MS), 0);
+	CU_ASSERT_EQUAL(arm(&b, 20 * MS, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(acrn_timer_init(&a.t, log_fire, &a), 0);
+	CU_ASSERT_EQUAL(timer_core_armed_count(), 1);
+	vm_clock_step(100 * MS);
+	CU_ASSERT_EQUAL_FATAL(nfires, 1);
+	CU_ASSERT_EQUAL(fires[0].id, 2);
+	CU_ASSERT_EQUAL(arm(&a, 5 * MS, 0), 0); /* usable again, one entry */
+	CU_ASSERT_EQUAL(timer_core_armed_count(), 1);
+	vm_clock_step(100 * MS);
+	CU_ASSERT_EQUAL(nfires, 2);
+}
+
+/* ---- issue 17: realtime pause (the QEMU front end's STOP / RESUME) ------- */
+
+#define RT_PAUSE_NS (300 * MS)
+#define RT_ARMED_NS (200 * MS)
+#define RT_FIRE_WAIT_S 10
+
+struct rt_fire {
+	bool fired;
+	uint64_t mono;
+	uint64_t vm;
+	bool have_runnable;
+	uint64_t runnable; /* the timer thread's, sampled by the callback */
+};
+
+static uint64_t mono_now(void)
+{
+	struct timespec ts;
+
+	CU_ASSERT_EQUAL(clock_gettime(CLOCK_MONOTONIC, &ts), 0);
+	return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * How long a thread has been runnable (on a CPU or waiting for one), from
+ * /proc/.../schedstat: a sleeping thread gains nothing, a spinning one gains
+ * the wall time whatever the load.  false when the kernel does not say.
+ */
+static bool runnable_ns(const char *path, uint64_t *ns)
+{
+	unsigned long long on_cpu, waiting;
+	FILE *f = fopen(path, "r");
+	int n;
+
+	if (!f)
+		return false;
+	n = fscanf(f, "%llu %llu", &on_cpu, &waiting);
+	fclose(f);
+	*ns = (uint64_t)on_cpu + (uint64_t)waiting;
+	return n == 2;
+}
+
+/* The schedstat file of the timer thread ("dm-timer"), found by name. */
+static bool timer_thread_schedstat(char *path, size_t n)
+{
+	char comm[32], p[64];
+	bool found = false;
+	struct dirent *e;
+	DIR *d = opendir("/proc/self/task");
+	FILE *f;
+
+	while (d && !found && (e = readdir(d)) != NULL) {
+		int tid = atoi(e->d_name);
+
+		if (tid <= 0)
+			continue;
+		snprintf(p, sizeof(p), "/proc/self/task/%d/comm", tid);
+		f = fopen(p, "r");
+		if (!f)
+			continue;
+		found = fgets(comm, sizeof(comm), f) && strcmp(comm, "dm-timer\n") == 0;
+		fclose(f);
+		if (found)
+			snprintf(path, n, "/proc/self/task/%d/schedstat", tid);
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+static void rt_fire_cb(void *param, uint64_t nexp)
+{
+	struct rt_fire *f = param;
+	struct timespec ts;
+
+	(void)nexp;
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+		race_error();
+	race_lock();
+	f->have_runnable = runnable_ns("/proc/thread-self/schedstat", &f->runnable);
+	f->mono = (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
+	f->vm = vm_clock_now_ns();
+	f->fired = true;
+	race_signal();
+	race_unlock();
+}
+
+/* Waits (race lock held) until *flag or RT_FIRE_WAIT_S seconds have passed. */
+static bool race_wait_bounded(const bool *flag)
+{
+	struct timespec until;
+
+	if (clock_gettime(CLOCK_REALTIME, &until) != 0)
+		return *flag;
+	until.tv_sec += RT_FIRE_WAIT_S;
+	while (!*flag) {
+		int rc = pthread_cond_timedwait(&race.cv, &race.m, &until);
+
+		if (rc == ETIMEDOUT)
+			break;
+		if (rc != 0) {
+			race_error();
+			break;
+		}
+	}
+	return *flag;
+}
+
+static void sleep_ns(uint64_t ns)
+{
+	struct timespec left = {(time_t)(ns / NS_PER_SEC), (long)(ns % NS_PER_SEC)};
+
+	while (nanosleep(&left, &left) != 0)
+		CU_ASSERT_EQUAL_FATAL(errno, EINTR);
+}
+
+/*
+ * Real time passes here (300 ms), but every bound is derived from clock
+ * readings taken around each call, so load can only make the test slower,
+ * never make it fail.  The checks that need the pause to start before the
+ * timer was due are skipped when arming and pausing were 200 ms apart.
+ */
+static void test_realtime_pause_is_not_vm_time_and_armed_timer_waits_it_out(void)
+{
+	struct itimerspec its = its_ns(RT_ARMED_NS, 0);
+	struct acrn_timer t;
+	struct rt_fire f = {0};
+	uint64_t m0, v0, p1, vp1, p2, vp2, v1, m1, r0 = 0, d0 = 0, d1 = 0;
+	bool calm, fired_paused, have_r0;
+	char stat[64];
+
+	memset(&race, 0, sizeof(race));
+	CU_ASSERT_EQUAL_FATAL(pthread_mutex_init(&race.m, NULL), 0);
+	CU_ASSERT_EQUAL_FATAL(pthread_cond_init(&race.cv, NULL), 0);
+	timer_core_fini();
+	CU_ASSERT_EQUAL_FATAL(timer_core_init(VM_CLOCK_REALTIME), 0);
+	memset(&t, 0, sizeof(t));
+	CU_ASSERT_EQUAL_FATAL(acrn_timer_init(&t, rt_fire_cb, &f), 0);
+
+	m0 = mono_now();
+	v0 = vm_clock_now_ns();
+	CU_ASSERT_EQUAL(acrn_timer_settime(&t, &its), 0);
+	CU_ASSERT_TRUE(vm_clock_next_deadline(&d0));
+	vm_clock_pause();
+	p1 = mono_now();
+	vp1 = vm_clock_now_ns();
+	sleep_ns(RT_PAUSE_NS);
+	p2 = mono_now();
+	vp2 = vm_clock_now_ns();
+	race_lock();
+	fired_paused = f.fired;
+	race_unlock();
+	CU_ASSERT_TRUE(vm_clock_paused());
+	CU_ASSERT_EQUAL(vp2, vp1); /* frozen while paused */
+	vm_clock_resume();
+	v1 = vm_clock_now_ns();
+	m1 = mono_now();
+	CU_ASSERT_FALSE(vm_clock_paused());
+
+	/* VM time advanced by no more than the real time outside the pause. */
+	CU_ASSERT(v1 - v0 <= (m1 - m0) - (p2 - p1));
+	calm = p1 - m0 < RT_ARMED_NS;
+	if (calm) {
+		CU_ASSERT_FALSE(fired_paused);
+		/* The VM deadline is not moved by the pause... */
+		CU_ASSERT_TRUE(vm_clock_next_deadline(&d1));
+		CU_ASSERT_EQUAL(d1, d0);
+	}
+	have_r0 = timer_thread_schedstat(stat, sizeof(stat)) && runnable_ns(stat, &r0);
+	race_lock();
+	CU_ASSERT_TRUE(race_wait_bounded(&f.fired));
+	race_unlock();
+	/* ...so it fires once its remaining time has run after the resume... */
+	CU_ASSERT(f.vm >= d0);
+	if (calm)
+		CU_ASSERT(f.mono - m0 >= RT_ARMED_NS + (p2 - p1));
+	/*
+	 * ...and the timer thread sleeps until then: runnable only for its last
+	 * wake-up, not the whole wait (a thread spinning on an early timerfd is).
+	 */
+	if (calm && have_r0 && f.have_runnable && f.mono - m1 >= RT_ARMED_NS / 2)
+		CU_ASSERT(f.runnable - r0 < (f.mono - m1) / 2);
+	acrn_timer_deinit(&t);
+	fresh_core();
+	CU_ASSERT_EQUAL(race.errors, 0);
+	CU_ASSERT_EQUAL(pthread_cond_destroy(&race.cv), 0);
+	CU_ASSERT_EQUAL(pthread_mutex_destroy(&race.m), 0);
+}
+
 UNIT_SUITE(timer, suite_init, suite_cleanup,
 	   UNIT_TEST(test_callbacks_run_in_deadline_order_seeing_their_deadline),
 	   UNIT_TEST(test_step_stops_just_before_a_deadline),
@@ -872,4 +1141,8 @@ UNIT_SUITE(timer, suite_init, suite_cleanup,
 	   UNIT_TEST(test_arming_before_core_init_is_refused),
 	   UNIT_TEST(test_cancel_from_other_thread_waits_for_running_callback),
 	   UNIT_TEST(test_realtime_periodic_counts_missed_periods),
-	   UNIT_TEST(test_realtime_earlier_deadline_wakes_the_sleeping_thread));
+	   UNIT_TEST(test_realtime_earlier_deadline_wakes_the_sleeping_thread),
+	   UNIT_TEST(test_gettime_of_an_armed_timer_already_due_is_not_disarmed),
+	   UNIT_TEST(test_removing_a_deep_entry_sifts_its_replacement_up),
+	   UNIT_TEST(test_reinit_of_an_armed_timer_disarms_it),
+	   UNIT_TEST(test_realtime_pause_is_not_vm_time_and_armed_timer_waits_it_out));

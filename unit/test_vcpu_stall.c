@@ -6,13 +6,18 @@
  * on the virtual VM clock with virtual guest clocks whose per-vCPU rate
  * models running (1), half-speed and host-starved (0) vCPUs.  Boundaries are
  * checked 1 ns before and at each deadline.  The procfs tests use real
- * threads of this process, one of which exits.
+ * threads of this process, one of which exits; the slot == vCPU count test
+ * makes its first accesses in a child process, so that a broken bound check
+ * fails an assertion instead of crashing the suite.
  */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "dm_event.h"
@@ -825,6 +830,191 @@ static void test_pets_racing_expiries_and_resets_stay_consistent(void)
 	teardown();
 }
 
+/* ---- issue 17 ---- */
+
+/* 1 tick at 3 Hz is 333333333.3 ns: the budget rounds up, never down. */
+static void test_budget_that_is_not_whole_ns_rounds_up(void)
+{
+	const uint64_t tick = 333333334; /* ceil(10^9 / 3) */
+
+	setup("vcpus=1,clock=virtual,action=none");
+	wr(0, REG_FREQ, 3);
+	wr(0, REG_LOAD, 1);
+	wr(0, REG_STATUS, 1);
+	vm_clock_step(tick - 1);
+	CU_ASSERT_EQUAL(ev.total_interrupts, 0);
+	vm_clock_step(1);
+	CU_ASSERT_EQUAL(ev.interrupts[0], 1);
+	vm_clock_step(tick - 1);
+	CU_ASSERT_EQUAL(ev.total_resets, 0);
+	vm_clock_step(1);
+	CU_ASSERT_EQUAL(ev.resets[0], 1);
+	teardown();
+}
+
+/* The bite needs a second budget of *run time* counted from the bark. */
+static void test_vcpu_descheduled_after_the_bark_is_bitten_a_budget_after_it_runs_again(void)
+{
+	const uint64_t tick = SEC / LNX_FREQ;
+
+	setup("vcpus=1,clock=virtual,action=none");
+	linux_start(0);
+	vm_clock_step(LNX_BUDGET);
+	CU_ASSERT_EQUAL(ev.interrupts[0], 1);
+	CU_ASSERT_EQUAL(guest_clock_virtual_set_rate(0, 0), 0);
+	vm_clock_step(10 * LNX_BUDGET);
+	CU_ASSERT_EQUAL(ev.total_resets, 0);
+	CU_ASSERT_EQUAL(rd(0, REG_CURRENT), LNX_FREQ * LNX_TIMEOUT);
+	CU_ASSERT_EQUAL(guest_clock_virtual_set_rate(0, GUEST_CLOCK_RATE_FULL), 0);
+	vm_clock_step(LNX_BUDGET - 1);
+	CU_ASSERT_EQUAL(ev.total_resets, 0);
+	vm_clock_step(2 * tick + 1); /* re-checks run on the tick grid */
+	CU_ASSERT_EQUAL(ev.resets[0], 1);
+	CU_ASSERT_EQUAL(ev.interrupts[0], 1);
+	teardown();
+}
+
+/* At 3/4 speed the budget is used up at 4/3 of it: re-checks wait what is left. */
+static void test_vcpu_running_three_quarters_is_caught_within_two_ticks(void)
+{
+	const uint64_t tick = SEC / LNX_FREQ, due = LNX_BUDGET * 4 / 3;
+
+	setup("vcpus=1,clock=virtual,action=none");
+	CU_ASSERT_EQUAL(guest_clock_virtual_set_rate(0, GUEST_CLOCK_RATE_FULL / 4 * 3), 0);
+	linux_start(0);
+	vm_clock_step(due - 1);
+	CU_ASSERT_EQUAL(ev.total_interrupts, 0);
+	vm_clock_step(2 * tick + 1);
+	CU_ASSERT_EQUAL(ev.interrupts[0], 1);
+	teardown();
+}
+
+static void test_vm_reset_in_the_bite_stage_stops_every_detector(void)
+{
+	setup("vcpus=4,clock=virtual");
+	for (int i = 0; i < 4; i++)
+		linux_start(i);
+	vm_clock_step(LNX_BUDGET);
+	CU_ASSERT_EQUAL(ev.total_interrupts, 4);
+	vm_clock_step(LNX_BUDGET / 2);
+	vm_reset(&ctx, "host");
+	vm_clock_step(10 * LNX_BUDGET);
+	CU_ASSERT_EQUAL(ev.total_resets, 0);
+	CU_ASSERT_EQUAL(ev.watchdogs, 0);
+	CU_ASSERT_EQUAL(ev.total_interrupts, 4);
+	for (int i = 0; i < 4; i++)
+		CU_ASSERT_EQUAL(rd(i, REG_CURRENT), 0);
+	teardown();
+}
+
+/*
+ * Guest accesses to one slot made in a child process, which sends back what
+ * FREQ, LOAD_CNT and STATUS then read.  Slot == vCPU count is one past the slot
+ * array: should the bound check ever let it through, the child may crash or
+ * hang, and that is a failed check here rather than a crash of the suite.
+ * Returns 0 when the child completed.
+ */
+static int slot_probe_in_child(int slot, uint32_t got[3])
+{
+	uint64_t base = BASE + (uint64_t)slot * 0x10;
+	struct pollfd pfd;
+	int fds[2], status, saved, rc = -1;
+	pid_t pid;
+
+	if (pipe(fds) != 0)
+		return -1;
+	saved = unit_stderr_mute();
+	pid = fork();
+	if (pid == 0) {
+		static const uint64_t reg[3] = {REG_FREQ, REG_LOAD, REG_STATUS};
+		uint64_t v = LNX_FREQ, w = 7, on = 1;
+		uint32_t r[3];
+
+		mem_access(&ctx, 0, MEM_F_WRITE, base + REG_FREQ, 4, &v);
+		mem_access(&ctx, 0, MEM_F_WRITE, base + REG_LOAD, 4, &w);
+		mem_access(&ctx, 0, MEM_F_WRITE, base + REG_STATUS, 4, &on);
+		for (int i = 0; i < 3; i++) {
+			v = 0x5a5a5a5a;
+			mem_access(&ctx, 0, MEM_F_READ, base + reg[i], 4, &v);
+			r[i] = (uint32_t)v;
+		}
+		_exit(write(fds[1], r, sizeof(r)) == (ssize_t)sizeof(r) ? 0 : 1);
+	}
+	unit_stderr_restore(saved);
+	if (close(fds[1]) != 0 || pid < 0) {
+		close(fds[0]);
+		return -1;
+	}
+	pfd = (struct pollfd){.fd = fds[0], .events = POLLIN};
+	/* generous: the child needs microseconds; only a hung one takes this long */
+	if (poll(&pfd, 1, 10000) == 1 && read(fds[0], got, 3 * sizeof(got[0])) ==
+						 (ssize_t)(3 * sizeof(got[0])))
+		rc = 0;
+	else
+		kill(pid, SIGKILL); /* hung: its answer never came */
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		rc = -1;
+	close(fds[0]);
+	return rc;
+}
+
+static void test_access_at_slot_equal_to_vcpu_count_has_no_effect(void)
+{
+	uint32_t got[3] = {1, 1, 1};
+	size_t armed;
+
+	setup("vcpus=1,clock=virtual");
+	/* the child's view: it completes, and the slot reads as nothing */
+	CU_ASSERT_EQUAL_FATAL(slot_probe_in_child(1, got), 0);
+	CU_ASSERT_EQUAL(got[0], 0);
+	CU_ASSERT_EQUAL(got[1], 0);
+	CU_ASSERT_EQUAL(got[2], 0);
+	/* safe here too, then: nothing armed, nothing raised, slot 0 untouched */
+	armed = timer_core_armed_count();
+	wr(1, REG_FREQ, LNX_FREQ);
+	wr(1, REG_LOAD, 7);
+	wr(1, REG_STATUS, 1);
+	CU_ASSERT_EQUAL(rd(1, REG_CURRENT), 0);
+	CU_ASSERT_EQUAL(timer_core_armed_count(), armed);
+	vm_clock_step(1000 * SEC);
+	CU_ASSERT_EQUAL(ev.total_interrupts + ev.total_resets + ev.watchdogs, 0);
+	CU_ASSERT_EQUAL(rd(0, REG_FREQ), 0);
+	linux_start(0);
+	vm_clock_step(LNX_BUDGET);
+	CU_ASSERT_EQUAL(ev.interrupts[0], 1);
+	teardown();
+}
+
+/* LOAD_CNT 0 is one tick, and one tick at 3 Hz rounds up to 333333334 ns. */
+static void test_load_cnt_zero_at_3hz_is_one_rounded_up_tick(void)
+{
+	setup("vcpus=2,clock=virtual,action=none");
+	wr(1, REG_FREQ, 3);
+	wr(1, REG_LOAD, 0);
+	wr(1, REG_STATUS, 1);
+	vm_clock_step(333333333);
+	CU_ASSERT_EQUAL(ev.total_interrupts, 0);
+	vm_clock_step(1);
+	CU_ASSERT_EQUAL(ev.interrupts[1], 1);
+	teardown();
+}
+
+static void test_enabling_again_every_tick_never_postpones_the_bark(void)
+{
+	const uint64_t tick = SEC / LNX_FREQ;
+
+	setup("vcpus=1,clock=virtual,action=none");
+	linux_start(0);
+	for (uint64_t t = tick; t < LNX_BUDGET; t += tick) {
+		vm_clock_step(tick);
+		wr(0, REG_STATUS, 1);
+	}
+	CU_ASSERT_EQUAL(ev.total_interrupts, 0);
+	vm_clock_step(tick);
+	CU_ASSERT_EQUAL(ev.interrupts[0], 1);
+	teardown();
+}
+
 UNIT_SUITE(vcpu_stall, suite_init, suite_cleanup,
 	   UNIT_TEST(test_linux_sequence_keeps_a_vcpu_alive_forever),
 	   UNIT_TEST(test_stop_petting_interrupts_at_budget_then_resets_one_budget_later),
@@ -835,6 +1025,7 @@ UNIT_SUITE(vcpu_stall, suite_init, suite_cleanup,
 	   UNIT_TEST(test_freq_zero_never_divides_and_keeps_the_detector_inactive),
 	   UNIT_TEST(test_freq_above_1000_hz_still_detects),
 	   UNIT_TEST(test_load_cnt_zero_means_one_tick_not_disarmed),
+	   UNIT_TEST(test_access_at_slot_equal_to_vcpu_count_has_no_effect),
 	   UNIT_TEST(test_slot_index_at_and_beyond_vcpu_count_is_ignored),
 	   UNIT_TEST(test_narrow_wide_and_unaligned_accesses_are_ignored),
 	   UNIT_TEST(test_current_cnt_counts_down_rounded_up_and_ignores_writes),
@@ -849,4 +1040,10 @@ UNIT_SUITE(vcpu_stall, suite_init, suite_cleanup,
 	   UNIT_TEST(test_procfs_guest_time_that_never_moves_stops_with_no_guest_time),
 	   UNIT_TEST(test_procfs_refused_where_vcpus_gain_no_guest_time),
 	   UNIT_TEST(test_unknown_vcpu_thread_reports_no_thread),
-	   UNIT_TEST(test_pets_racing_expiries_and_resets_stay_consistent));
+	   UNIT_TEST(test_pets_racing_expiries_and_resets_stay_consistent),
+	   UNIT_TEST(test_budget_that_is_not_whole_ns_rounds_up),
+	   UNIT_TEST(test_vcpu_descheduled_after_the_bark_is_bitten_a_budget_after_it_runs_again),
+	   UNIT_TEST(test_vcpu_running_three_quarters_is_caught_within_two_ticks),
+	   UNIT_TEST(test_vm_reset_in_the_bite_stage_stops_every_detector),
+	   UNIT_TEST(test_load_cnt_zero_at_3hz_is_one_rounded_up_tick),
+	   UNIT_TEST(test_enabling_again_every_tick_never_postpones_the_bark));

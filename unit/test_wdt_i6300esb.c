@@ -1269,6 +1269,166 @@ static void test_callbacks_racing_guest_writes_never_deadlock(void)
 	CU_ASSERT_EQUAL(armed_in(), 0);
 }
 
+/* ---- issue 17: second, independent checks of thinly guarded behaviour ---- */
+
+static void test_gintsr_byte_write_of_1_clears_without_unlock_and_keeps_it_open(void)
+{
+	bring_up(",action=none");
+	set_preloads(SLOT, 1, 100);
+	cw(SLOT, CFG_LOCK, 1, LOCK_ENABLE);
+	step(TICK_1KHZ);
+	CU_ASSERT_EQUAL(br(SLOT, REG_GINTSR, 1), 1);
+	CU_ASSERT_EQUAL(intx_level[SLOT], 1);
+	unlock(SLOT);
+	bw(SLOT, REG_GINTSR, 1, 1); /* no unlock needed, and an 8-bit write keeps it */
+	CU_ASSERT_EQUAL(br(SLOT, REG_GINTSR, 4), 0);
+	CU_ASSERT_EQUAL(intx_level[SLOT], 0);
+	CU_ASSERT_FALSE(cr(SLOT, PCIR_STATUS, 2) & PCIM_STATUS_INTxSTATE);
+	bw(SLOT, REG_RELOAD, 2, RELOAD_RELOAD); /* the unlock is still open */
+	CU_ASSERT_EQUAL(armed_in(), TICK_1KHZ);
+}
+
+static void test_free_run_output_disabled_at_1mhz_toggles_without_events(void)
+{
+	uint64_t d1 = stage_ns(5, true), d2 = stage_ns(7, true);
+	struct vm_action_req r;
+
+	bring_up(",action=poweroff");
+	cw(SLOT, CFG_CONFIG, 2, CONFIG_OUTPUT_DIS | CONFIG_1MHZ);
+	set_preloads(SLOT, 5, 7);
+	cw(SLOT, CFG_LOCK, 1, LOCK_ENABLE | LOCK_FREE_RUN);
+	for (int round = 0; round < 4; round++) {
+		step(d1 - 1);
+		CU_ASSERT_EQUAL(br(SLOT, REG_GINTSR, 4), 0);
+		step(1);
+		CU_ASSERT_EQUAL(br(SLOT, REG_GINTSR, 4), 1);
+		CU_ASSERT_EQUAL(armed_in(), d2);
+		bw(SLOT, REG_GINTSR, 4, 1);
+		step(d2);
+		CU_ASSERT_EQUAL(armed_in(), d1); /* stage 1 again, from the top */
+	}
+	CU_ASSERT_EQUAL(nlines, 0); /* no WATCHDOG_STAGE1, no WATCHDOG */
+	CU_ASSERT_FALSE(vm_action_take(&ctx, &r));
+	CU_ASSERT_EQUAL(intx_changes[SLOT], 8);
+}
+
+static void test_8bit_writes_of_other_values_leave_the_unlock_for_a_preload(void)
+{
+	bring_up(",action=none");
+	unlock(SLOT);
+	bw(SLOT, REG_RELOAD, 1, 0x01);
+	bw(SLOT, REG_RELOAD + 1, 1, 0x01);
+	bw(SLOT, REG_PRELOAD2, 1, 0x33);
+	bw(SLOT, REG_PRELOAD1, 4, 5); /* the protected write */
+	cw(SLOT, CFG_LOCK, 1, LOCK_ENABLE);
+	CU_ASSERT_EQUAL(armed_in(), stage_ns(5, false));
+}
+
+static void test_guest_cannot_change_the_6300esb_identity(void)
+{
+	bring_up("");
+	cw(SLOT, PCIR_VENDOR, 4, 0xffffffffU);
+	cw(SLOT, PCIR_VENDOR, 2, 0x1234);
+	cw(SLOT, PCIR_VENDOR, 1, 0x00);
+	cw(SLOT, PCIR_VENDOR + 1, 1, 0x00);
+	cw(SLOT, PCIR_DEVICE, 2, 0x0000);
+	cw_direct(SLOT, PCIR_VENDOR, 4, 0);
+	CU_ASSERT_EQUAL(cr(SLOT, PCIR_VENDOR, 4), 0x25AB8086U);
+	CU_ASSERT_EQUAL(cr(SLOT, PCIR_VENDOR, 1), 0x86);
+	CU_ASSERT_EQUAL(cr(SLOT, PCIR_REVID, 4), 0x08800000U);
+}
+
+static void test_intxdis_masks_the_stage1_interrupt_but_not_gintsr(void)
+{
+	uint32_t cmd;
+
+	bring_up(",action=none");
+	cmd = cr(SLOT, PCIR_COMMAND, 2);
+	cw(SLOT, PCIR_COMMAND, 2, cmd | PCIM_CMD_INTxDIS);
+	set_preloads(SLOT, 1, 100);
+	cw(SLOT, CFG_LOCK, 1, LOCK_ENABLE);
+	step(TICK_1KHZ);
+	CU_ASSERT_EQUAL(br(SLOT, REG_GINTSR, 4), 1);
+	CU_ASSERT_TRUE(cr(SLOT, PCIR_STATUS, 2) & PCIM_STATUS_INTxSTATE);
+	CU_ASSERT_EQUAL(intx_changes[SLOT], 0); /* masked: the pin stays quiet */
+	cw(SLOT, PCIR_COMMAND, 2, cmd);
+	CU_ASSERT_EQUAL(intx_level[SLOT], 1); /* unmasked while pending: delivered */
+	CU_ASSERT_EQUAL(intx_changes[SLOT], 1);
+	cw(SLOT, PCIR_COMMAND, 2, cmd | PCIM_CMD_INTxDIS);
+	CU_ASSERT_EQUAL(intx_level[SLOT], 0); /* masked again: the pin drops */
+	bw(SLOT, REG_GINTSR, 4, 1);
+	CU_ASSERT_EQUAL(intx_changes[SLOT], 2); /* clearing a masked line is silent */
+	CU_ASSERT_FALSE(cr(SLOT, PCIR_STATUS, 2) & PCIM_STATUS_INTxSTATE);
+}
+
+static void test_request_carries_the_vm_time_of_the_expiry(void)
+{
+	struct vm_action_req r;
+	uint64_t t0;
+
+	bring_up(",action=reset");
+	t0 = now();
+	expire_now(SLOT);
+	step(5 * TICK_1KHZ);
+	CU_ASSERT_TRUE_FATAL(vm_action_take(&ctx, &r));
+	CU_ASSERT_EQUAL(r.vm_ns, t0 + 2 * TICK_1KHZ);
+}
+
+static void test_zero_stage2_preload_still_lasts_one_tick(void)
+{
+	uint64_t d1 = stage_ns(5, false);
+
+	bring_up(",action=none");
+	set_preloads(SLOT, 5, 0);
+	cw(SLOT, CFG_LOCK, 1, LOCK_ENABLE);
+	step(d1);
+	CU_ASSERT_EQUAL(armed_in(), TICK_1KHZ);
+	step(TICK_1KHZ - 1);
+	CU_ASSERT_EQUAL(watchdog_events(), 0);
+	step(1);
+	CU_ASSERT_EQUAL(watchdog_events(), 1);
+}
+
+static void test_vm_reset_puts_a_moved_bar_and_the_command_register_back(void)
+{
+	struct pci_vdev *dev;
+	uint32_t bar, cmd;
+
+	bring_up(",action=none");
+	dev = pci_get_vdev(0, SLOT, 0);
+	bar = cr(SLOT, PCIR_BAR(0), 4);
+	cmd = cr(SLOT, PCIR_COMMAND, 2);
+	cw(SLOT, PCIR_COMMAND, 2, cmd | PCIM_CMD_INTxDIS);
+	cw(SLOT, PCIR_BAR(0), 4, bar + 0x1000);
+	CU_ASSERT_EQUAL(dev->bar[0].addr, bar + 0x1000);
+	vm_reset(&ctx, "host");
+	CU_ASSERT_EQUAL(cr(SLOT, PCIR_BAR(0), 4), bar);
+	CU_ASSERT_EQUAL(cr(SLOT, PCIR_COMMAND, 2), cmd);
+	CU_ASSERT_EQUAL(dev->bar[0].addr, bar);
+	set_preloads(SLOT, 1, 1); /* the BAR decodes at its old address again */
+	cw(SLOT, CFG_LOCK, 1, LOCK_ENABLE);
+	step(TICK_1KHZ);
+	CU_ASSERT_EQUAL(br(SLOT, REG_GINTSR, 4), 1);
+	CU_ASSERT_EQUAL(intx_level[SLOT], 1);
+}
+
+/* Linux's BAR sizing happens with memory decode on: the probe is never mapped. */
+static void test_bar_sizing_probe_maps_nothing_at_its_address(void)
+{
+	uint64_t v = 0;
+	uint32_t bar;
+
+	bring_up(",action=none");
+	bar = cr(SLOT, PCIR_BAR(0), 4);
+	CU_ASSERT_TRUE(cr(SLOT, PCIR_COMMAND, 2) & PCIM_CMD_MEMEN);
+	cw(SLOT, PCIR_BAR(0), 4, 0xffffffffU);
+	CU_ASSERT_EQUAL(cr(SLOT, PCIR_BAR(0), 4), 0xfffffff0U);
+	CU_ASSERT_NOT_EQUAL(mem_access(&ctx, 0, MEM_F_READ, 0xfffffff0ULL + REG_GINTSR, 4, &v), 0);
+	CU_ASSERT_NOT_EQUAL(mem_access(&ctx, 0, MEM_F_READ, bar + REG_GINTSR, 4, &v), 0);
+	cw(SLOT, PCIR_BAR(0), 4, bar);
+	CU_ASSERT_EQUAL(mem_access(&ctx, 0, MEM_F_READ, bar + REG_GINTSR, 4, &v), 0);
+}
+
 UNIT_SUITE(wdt_i6300esb, suite_init, suite_cleanup,
 	   UNIT_TEST(test_identity_is_6300esb_with_one_16_byte_mem_bar),
 	   UNIT_TEST(test_unknown_option_or_action_fails_init),
@@ -1320,4 +1480,13 @@ UNIT_SUITE(wdt_i6300esb, suite_init, suite_cleanup,
 	   UNIT_TEST(test_two_instances_fire_independently),
 	   UNIT_TEST(test_a_reload_on_one_instance_does_not_touch_the_other),
 	   UNIT_TEST(test_callbacks_racing_guest_writes_never_deadlock),
-	   UNIT_TEST(test_stage1_end_is_reported_with_its_interrupt_type));
+	   UNIT_TEST(test_stage1_end_is_reported_with_its_interrupt_type),
+	   UNIT_TEST(test_gintsr_byte_write_of_1_clears_without_unlock_and_keeps_it_open),
+	   UNIT_TEST(test_free_run_output_disabled_at_1mhz_toggles_without_events),
+	   UNIT_TEST(test_8bit_writes_of_other_values_leave_the_unlock_for_a_preload),
+	   UNIT_TEST(test_guest_cannot_change_the_6300esb_identity),
+	   UNIT_TEST(test_intxdis_masks_the_stage1_interrupt_but_not_gintsr),
+	   UNIT_TEST(test_request_carries_the_vm_time_of_the_expiry),
+	   UNIT_TEST(test_zero_stage2_preload_still_lasts_one_tick),
+	   UNIT_TEST(test_vm_reset_puts_a_moved_bar_and_the_command_register_back),
+	   UNIT_TEST(test_bar_sizing_probe_maps_nothing_at_its_address));

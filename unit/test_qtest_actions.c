@@ -1,0 +1,350 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Copyright (c) 2026 The wdt-dm authors */
+/*
+ * Unit tests of the qtest front end (hv/qtest.c, docs/design.rst §7) with a real
+ * wdt-i6300esb behind it: how each watchdog action is carried out (reset,
+ * poweroff, pause, debug, none), what clock_step replies when a stage ends
+ * inside the step, where a bare clock_step goes, system_reset, and requests
+ * queued before the session starts.  Sessions run on in-memory streams; each
+ * event is recorded with the number of reply bytes already written, so the
+ * order of events and replies is checked too.  Virtual clock only.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dm_event.h"
+#include "frontend.h"
+#include "inout.h"
+#include "mem.h"
+#include "pci_core.h"
+#include "unit.h"
+#include "vm_clock.h"
+#include "vmctx.h"
+
+#define SLOT 5
+#define TICK_1KHZ ((uint64_t)983040) /* one 1 kHz tick: 2^15 x 30 ns */
+#define MAX_EVENTS 32
+#define SCRIPT_MAX 2048
+
+static struct vmctx ctx;
+
+/* The replies of the running session, and the events with the reply bytes before them. */
+static char *out;
+static size_t outlen;
+static struct {
+	char line[512];
+	size_t replies_before;
+} evs[MAX_EVENTS];
+static int nevs;
+
+static void capture(const char *line, void *arg)
+{
+	(void)arg;
+	if (nevs == MAX_EVENTS)
+		return;
+	snprintf(evs[nevs].line, sizeof(evs[0].line), "%s", line);
+	evs[nevs].replies_before = outlen;
+	nevs++;
+}
+
+/* Index of the first event containing needle, or -1. */
+static int event_at(const char *needle)
+{
+	for (int i = 0; i < nevs; i++)
+		if (strstr(evs[i].line, needle))
+			return i;
+	return -1;
+}
+
+static int suite_init(void)
+{
+	if (timer_core_init(VM_CLOCK_VIRTUAL) || vm_create(&ctx, NULL, 1))
+		return -1;
+	init_mem();
+	if (init_inout())
+		return -1;
+	dm_event_set_sink(capture, NULL);
+	return 0;
+}
+
+static void teardown(void)
+{
+	deinit_pci(&ctx);
+	pci_slots_clear();
+	if (vm_clock_paused())
+		vm_clock_resume();
+}
+
+static int suite_cleanup(void)
+{
+	teardown();
+	dm_event_set_sink(NULL, NULL);
+	deinit_inout();
+	deinit_mem();
+	vm_destroy(&ctx);
+	timer_core_fini();
+	return 0;
+}
+
+static void bring_up(const char *action)
+{
+	char s[64];
+	struct vm_action_req r;
+
+	teardown();
+	snprintf(s, sizeof(s), "%d,wdt-i6300esb,action=%s", SLOT, action);
+	CU_ASSERT_EQUAL_FATAL(pci_parse_slot(s), 0);
+	CU_ASSERT_EQUAL_FATAL(init_pci(&ctx), 0);
+	while (vm_action_take(&ctx, &r))
+		;
+	nevs = 0;
+}
+
+/* Runs one session over script; the replies are left in 'out' (caller frees). */
+static void session(const char *script)
+{
+	FILE *in = fmemopen((void *)script, strlen(script), "r");
+	FILE *o;
+
+	out = NULL;
+	outlen = 0;
+	o = open_memstream(&out, &outlen);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(in);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+	CU_ASSERT_EQUAL(qtest_session(&ctx, in, o), 0);
+	fclose(in);
+	fclose(o);
+}
+
+/*
+ * Appends the guest's programming of the watchdog: both preloads 1 (one
+ * 1 kHz tick per stage), then the enable bit of 0x68.  Its stage 2 ends
+ * 2 x TICK_1KHZ after the session's start time.
+ */
+static int arm_script(char *buf, size_t n)
+{
+	uint64_t bar = (uint64_t)pci_get_vdev(0, SLOT, 0)->bar[0].addr;
+
+	return snprintf(buf, n,
+			"writew 0x%" PRIx64 " 0x80\nwritew 0x%" PRIx64 " 0x86\n"
+			"writel 0x%" PRIx64 " 0x1\n"
+			"writew 0x%" PRIx64 " 0x80\nwritew 0x%" PRIx64 " 0x86\n"
+			"writel 0x%" PRIx64 " 0x1\n"
+			"outl 0xcf8 0x%x\noutb 0xcfc 0x2\n",
+			bar + 0xc, bar + 0xc, bar, bar + 0xc, bar + 0xc, bar + 4,
+			0x80000000U | (SLOT << 11) | 0x68);
+}
+
+/* The reply lines of the arming part of the script. */
+#define ARM_REPLIES "OK\nOK\nOK\nOK\nOK\nOK\nOK\nOK\n"
+
+/* Arms the watchdog, then steps 10 ms (past its expiry), then runs tail. */
+static void expire_in_session(const char *tail, uint64_t *t0)
+{
+	char script[SCRIPT_MAX];
+	int len;
+
+	*t0 = vm_clock_now_ns();
+	len = arm_script(script, sizeof(script));
+	snprintf(script + len, sizeof(script) - (size_t)len, "clock_step 10000000\n%s", tail);
+	session(script);
+}
+
+static void expect_out(const char *want)
+{
+	CU_ASSERT_STRING_EQUAL(out, want);
+	if (strcmp(out, want))
+		fprintf(stderr, "\n  got:\n%s  expected:\n%s", out, want);
+}
+
+/* ---- each action, as QEMU would carry it out under qtest ---------------- */
+
+static void test_reset_action_resets_the_vm_and_the_session_goes_on(void)
+{
+	char want[256];
+	uint64_t t0;
+	int i;
+
+	bring_up("reset");
+	expire_in_session("outl 0xcf8 0x80002868\ninb 0xcfc\n", &t0);
+	snprintf(want, sizeof(want), ARM_REPLIES "OK %" PRIu64 "\nOK\nOK 0x00\n", t0 + 10000000);
+	expect_out(want);
+	i = event_at("\"event\": \"RESET\"");
+	CU_ASSERT(i >= 0);
+	if (i >= 0)
+		CU_ASSERT_PTR_NOT_NULL(strstr(evs[i].line, "\"reason\": \"watchdog\""));
+	CU_ASSERT_EQUAL(event_at("SHUTDOWN"), -1);
+	CU_ASSERT_EQUAL(event_at("STOP"), -1);
+	CU_ASSERT_FALSE(vm_clock_next_deadline(NULL)); /* the device is back at power-on */
+	free(out);
+}
+
+static void test_poweroff_action_ends_the_session(void)
+{
+	char want[256];
+	uint64_t t0;
+
+	bring_up("poweroff");
+	expire_in_session("inb 0x80\nclock_step 5\n", &t0);
+	/* the step's reply, then nothing: the VM is gone */
+	snprintf(want, sizeof(want), ARM_REPLIES "OK %" PRIu64 "\n", t0 + 10000000);
+	expect_out(want);
+	CU_ASSERT(event_at("\"event\": \"SHUTDOWN\"") >= 0);
+	CU_ASSERT_EQUAL(event_at("\"event\": \"RESET\""), -1);
+	free(out);
+}
+
+static void test_pause_action_stops_the_clock_at_the_expiry(void)
+{
+	char want[256];
+	uint64_t t0, at;
+
+	bring_up("pause");
+	expire_in_session("clock_step 1000\nvm_cont\nclock_step 1000\n", &t0);
+	at = t0 + 2 * TICK_1KHZ;
+	snprintf(want, sizeof(want), ARM_REPLIES "OK %" PRIu64 "\nOK %" PRIu64 "\nOK\nOK %" PRIu64
+		 "\n", at, at, at + 1000);
+	expect_out(want);
+	CU_ASSERT(event_at("\"event\": \"STOP\"") >= 0);
+	CU_ASSERT(event_at("\"event\": \"RESUME\"") > event_at("\"event\": \"STOP\""));
+	CU_ASSERT_EQUAL(event_at("RESET"), -1);
+	CU_ASSERT_EQUAL(event_at("SHUTDOWN"), -1);
+	free(out);
+}
+
+static void check_action_does_nothing_to_the_vm(const char *action)
+{
+	char want[256], ev[64];
+	uint64_t t0;
+
+	bring_up(action);
+	expire_in_session("inb 0x80\n", &t0);
+	snprintf(want, sizeof(want), ARM_REPLIES "OK %" PRIu64 "\nOK 0xff\n", t0 + 10000000);
+	expect_out(want);
+	snprintf(ev, sizeof(ev), "\"action\": \"%s\"", action);
+	CU_ASSERT(event_at(ev) >= 0);
+	CU_ASSERT_EQUAL(event_at("\"event\": \"RESET\""), -1);
+	CU_ASSERT_EQUAL(event_at("\"event\": \"STOP\""), -1);
+	CU_ASSERT_EQUAL(event_at("\"event\": \"SHUTDOWN\""), -1);
+	CU_ASSERT_FALSE(vm_clock_paused());
+	free(out);
+}
+
+static void test_debug_action_leaves_the_vm_running(void)
+{
+	check_action_does_nothing_to_the_vm("debug");
+}
+
+static void test_none_action_leaves_the_vm_running(void)
+{
+	check_action_does_nothing_to_the_vm("none");
+}
+
+/* ---- clock_step ----------------------------------------------------------- */
+
+/* Issue 17: the due callbacks run, and their action is taken, before the reply. */
+static void test_clock_step_replies_after_the_expiry_it_ran(void)
+{
+	uint64_t t0;
+	size_t before_step;
+	char want[256];
+	int stop;
+
+	bring_up("pause");
+	expire_in_session("", &t0);
+	snprintf(want, sizeof(want), ARM_REPLIES "OK %" PRIu64 "\n", t0 + 2 * TICK_1KHZ);
+	expect_out(want);
+	before_step = strlen(ARM_REPLIES);
+	stop = event_at("\"event\": \"STOP\"");
+	CU_ASSERT_FATAL(stop >= 0);
+	CU_ASSERT_EQUAL(evs[stop].replies_before, before_step);
+	CU_ASSERT(event_at("\"event\": \"WATCHDOG\"") < stop);
+	CU_ASSERT_EQUAL(evs[event_at("\"event\": \"WATCHDOG\"")].replies_before, before_step);
+	free(out);
+}
+
+/* Issue 17: a bare clock_step goes exactly to the next deadline and fires it. */
+static void test_bare_clock_step_goes_to_the_deadline_and_fires_it(void)
+{
+	char script[SCRIPT_MAX], want[256];
+	uint64_t t0;
+	int len;
+
+	bring_up("none");
+	t0 = vm_clock_now_ns();
+	len = arm_script(script, sizeof(script));
+	snprintf(script + len, sizeof(script) - (size_t)len, "clock_step\nclock_step\n"
+		 "clock_step\n");
+	session(script);
+	snprintf(want, sizeof(want), ARM_REPLIES "OK %" PRIu64 "\nOK %" PRIu64 "\nOK %" PRIu64 "\n",
+		 t0 + TICK_1KHZ, t0 + 2 * TICK_1KHZ, t0 + 2 * TICK_1KHZ);
+	expect_out(want);
+	CU_ASSERT(event_at("\"event\": \"WATCHDOG_STAGE1\"") >= 0);
+	CU_ASSERT(event_at("\"event\": \"WATCHDOG\",") > event_at("WATCHDOG_STAGE1"));
+	CU_ASSERT_FALSE(vm_clock_next_deadline(NULL));
+	free(out);
+}
+
+/* ---- host requests ---------------------------------------------------------- */
+
+static void test_system_reset_resets_every_device(void)
+{
+	char script[SCRIPT_MAX];
+	int len, i;
+
+	bring_up("none");
+	len = arm_script(script, sizeof(script));
+	snprintf(script + len, sizeof(script) - (size_t)len,
+		 "system_reset\noutl 0xcf8 0x80002868\ninb 0xcfc\n");
+	session(script);
+	expect_out(ARM_REPLIES "OK\nOK\nOK 0x00\n");
+	i = event_at("\"event\": \"RESET\"");
+	CU_ASSERT(i >= 0);
+	if (i >= 0)
+		CU_ASSERT_PTR_NOT_NULL(strstr(evs[i].line, "\"reason\": \"host\""));
+	CU_ASSERT_FALSE(vm_clock_next_deadline(NULL));
+	free(out);
+}
+
+static void test_request_queued_before_the_session_is_carried_out_first(void)
+{
+	bring_up("none");
+	dm_watchdog_expired(&ctx, DM_WDT_ACTION_POWEROFF, "wdt-i6300esb", "0:5.0", "stage2");
+	session("inb 0x80\n");
+	expect_out("");
+	CU_ASSERT(event_at("\"event\": \"SHUTDOWN\"") >= 0);
+	free(out);
+}
+
+static void test_pause_queued_before_the_session_stops_the_clock_first(void)
+{
+	char want[64];
+	uint64_t t0;
+	int stop;
+
+	bring_up("none");
+	t0 = vm_clock_now_ns();
+	dm_watchdog_expired(&ctx, DM_WDT_ACTION_PAUSE, "wdt-i6300esb", "0:5.0", "stage2");
+	session("clock_step 1000\n");
+	snprintf(want, sizeof(want), "OK %" PRIu64 "\n", t0);
+	expect_out(want);
+	stop = event_at("\"event\": \"STOP\"");
+	CU_ASSERT(stop >= 0);
+	if (stop >= 0)
+		CU_ASSERT_EQUAL(evs[stop].replies_before, 0);
+	free(out);
+}
+
+UNIT_SUITE(qtest_actions, suite_init, suite_cleanup,
+	   UNIT_TEST(test_reset_action_resets_the_vm_and_the_session_goes_on),
+	   UNIT_TEST(test_poweroff_action_ends_the_session),
+	   UNIT_TEST(test_pause_action_stops_the_clock_at_the_expiry),
+	   UNIT_TEST(test_debug_action_leaves_the_vm_running),
+	   UNIT_TEST(test_none_action_leaves_the_vm_running),
+	   UNIT_TEST(test_clock_step_replies_after_the_expiry_it_ran),
+	   UNIT_TEST(test_bare_clock_step_goes_to_the_deadline_and_fires_it),
+	   UNIT_TEST(test_system_reset_resets_every_device),
+	   UNIT_TEST(test_request_queued_before_the_session_is_carried_out_first),
+	   UNIT_TEST(test_pause_queued_before_the_session_stops_the_clock_first));
