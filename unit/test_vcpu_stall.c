@@ -946,8 +946,12 @@ static int slot_probe_in_child(int slot, uint32_t got[3])
 		return -1;
 	}
 	pfd = (struct pollfd){.fd = fds[0], .events = POLLIN};
-	/* generous: the child needs microseconds; only a hung one takes this long */
-	if (poll(&pfd, 1, 10000) == 1 && read(fds[0], got, 3 * sizeof(got[0])) ==
+	/*
+	 * Generous (the child needs microseconds) yet well inside the 10 s after
+	 * which `make mutants` takes a whole suite for hung: a hung child must be a
+	 * failed assertion here, not a hung suite.
+	 */
+	if (poll(&pfd, 1, 2000) == 1 && read(fds[0], got, 3 * sizeof(got[0])) ==
 						 (ssize_t)(3 * sizeof(got[0])))
 		rc = 0;
 	else
