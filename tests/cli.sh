@@ -59,5 +59,72 @@ good "help" "usage:" --help
 good "version" "wdt-dm " --version
 good "qtest with a device" "OK 10" -s 5,wdt-i6300esb --qtest stdio
 good "given uuid" "OK 10" -U 6ba7b810-9dad-11d1-80b4-00c04fd430c8 --qtest stdio
+
+# -- issue 15: QEMU's spellings (-m, unix:PATH[,server=on], -qmp, -chardev/-mon)
+bad "bad -m" -m 0 --qtest stdio
+bad "bad -m suffix" -m 12Q --qtest stdio
+bad "bad qtest server flag" --qtest "unix:$tmp/s,server=maybe"
+bad "bad qmp value" --qmp tcp:1 --qtest stdio
+bad "-mon without its -chardev" -mon chardev=nope,mode=control --qtest stdio
+bad "-chardev not a socket" -chardev file,path=x,id=c -mon chardev=c,mode=control --qtest stdio
+good "-m with a suffix" "OK 10" -m 1G --qtest stdio
+good "-m in MiB" "OK 10" -m 64 --qtest stdio
+
+check() { # check <description> <condition...>
+	desc=$1
+	shift
+	if "$@"; then
+		pass=$((pass + 1))
+	else
+		echo "cli: FAIL $desc"
+		sed 's/^/    /' "$tmp/err" 2>/dev/null
+		fail=$((fail + 1))
+	fi
+}
+
+# A listening qtest never replaces anything but a stale socket: a regular file is
+# refused (status 1) and left as it was.
+echo precious >"$tmp/file"
+"$dm" --qtest "unix:$tmp/file,server=on" </dev/null >/dev/null 2>"$tmp/err"
+check "server=on refuses a regular file (status $?)" test "$?" -eq 1 -a "$(cat "$tmp/file")" = precious
+# unix:PATH connects, as QEMU's -qtest does: to nothing, status 1
+"$dm" --qtest "unix:$tmp/nobody" </dev/null >/dev/null 2>"$tmp/err"
+check "unix:PATH with nobody listening (status $?)" test "$?" -eq 1
+# connects to a listening peer, which gets QEMU's replies; SIGTERM ends the run with 0
+python3 - "$dm" "$tmp" <<'PY' >"$tmp/err" 2>&1
+import os, signal, socket, subprocess, sys
+dm, tmp = sys.argv[1], sys.argv[2]
+path = os.path.join(tmp, "peer.sock")
+srv = socket.socket(socket.AF_UNIX)
+srv.bind(path)
+srv.listen(1)
+srv.settimeout(30)
+p = subprocess.Popen([dm, "--qtest", "unix:" + path], stdin=subprocess.DEVNULL)
+c, _ = srv.accept()
+f = c.makefile("rw")
+f.write("endianness\ninl 0xcfc\n")
+f.flush()
+got = [f.readline().strip(), f.readline().strip()]
+p.send_signal(signal.SIGTERM)
+rc = p.wait(timeout=30)
+ok = got == ["OK little", "OK 0xffffffff"] and rc == 0
+print("replies", got, "status", rc)
+sys.exit(0 if ok else 1)
+PY
+check "unix:PATH connects; SIGTERM ends with status 0" test "$?" -eq 0
+# a stale socket of a dead run is replaced; the listener removes its socket at the end
+python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' "$tmp/stale"
+printf 'inb 0x80\n' | timeout 30 python3 -c '
+import socket, sys, time
+for _ in range(1000):
+    try:
+        s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); break
+    except OSError:
+        time.sleep(0.01)
+s.sendall(b"inb 0x80\n"); print(s.makefile().readline().strip())' "$tmp/stale" >"$tmp/out" &
+"$dm" --qtest "unix:$tmp/stale,server=on" </dev/null >/dev/null 2>"$tmp/err"
+rc=$?
+wait
+check "server=on replaces a stale socket (status $rc)" test "$rc" -eq 0 -a "$(cat "$tmp/out")" = "OK 0x00ff" -a ! -e "$tmp/stale"
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -32,7 +32,7 @@ SET_DECLARE(dm_frontend_set, struct dm_frontend);
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: wdt-dm [options] --qtest stdio|unix:PATH\n"
+		"usage: wdt-dm [options] --qtest stdio|unix:PATH[,server=on]\n"
 		"       wdt-dm [options] --sim <scenario>\n"
 		"       wdt-dm [options] -- qemu-system-x86_64 [qemu options]\n"
 		"options:\n"
@@ -41,7 +41,10 @@ static void usage(FILE *f)
 		"                          clock=procfs|cputime|monotonic|virtual,action=<action>\n"
 		"  -U, --uuid <uuid>       the VM's UUID (generated when absent)\n"
 		"  --events <file|->       write events as JSON lines\n"
-		"  --qtest stdio|unix:PATH qtest front end (virtual clock)\n"
+		"  --qtest stdio|unix:PATH[,server=on]\n"
+		"                          qtest front end (virtual clock); unix:PATH connects\n"
+		"  -m <size>               guest RAM of the qtest front end (default 128M)\n"
+		"  --qmp unix:PATH[,server=on]  QMP monitor (also QEMU's -qmp, -chardev + -mon)\n"
 		"  --sim <scenario>        simulated-vCPU front end\n"
 		"  -v, --verbose           more log output (repeat for debug)\n"
 		"  -h, --help              this text\n"
@@ -56,7 +59,8 @@ static int usage_error(const char *what, const char *arg)
 	return -EINVAL;
 }
 
-enum { OPT_VCPU_STALL = 0x100, OPT_EVENTS, OPT_QTEST, OPT_SIM, OPT_VERSION };
+enum { OPT_VCPU_STALL = 0x100, OPT_EVENTS, OPT_QTEST, OPT_SIM, OPT_VERSION, OPT_QMP,
+       OPT_CHARDEV, OPT_MON };
 
 static const struct option long_opts[] = {
 	{"uuid", required_argument, NULL, 'U'},
@@ -64,6 +68,10 @@ static const struct option long_opts[] = {
 	{"events", required_argument, NULL, OPT_EVENTS},
 	{"qtest", required_argument, NULL, OPT_QTEST},
 	{"sim", required_argument, NULL, OPT_SIM},
+	{"qmp", required_argument, NULL, OPT_QMP},
+	{"chardev", required_argument, NULL, OPT_CHARDEV},
+	{"mon", required_argument, NULL, OPT_MON},
+	{"memsize", required_argument, NULL, 'm'},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, OPT_VERSION},
@@ -78,13 +86,78 @@ static int set_once(const char **slot, const char *val, const char *name)
 	return 0;
 }
 
+/*
+ * QEMU's monitor spelling, "-chardev socket,path=Q,id=X[,server=on]" with
+ * "-mon chardev=X,mode=control", becomes --qmp unix:Q[,server=on].
+ */
+static struct {
+	char id[64];
+	char spec[160];
+	bool mon;
+} qemu_mon;
+
+static const char *kv_find(const char *opts, const char *key, size_t *len)
+{
+	size_t klen = strlen(key);
+
+	for (const char *p = opts; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL) {
+		if (strncmp(p, key, klen) == 0 && p[klen] == '=') {
+			*len = strcspn(p + klen + 1, ",");
+			return p + klen + 1;
+		}
+	}
+	return NULL;
+}
+
+static int qemu_monitor_opt(bool mon, const char *arg)
+{
+	const char *v, *path, *server;
+	size_t n, plen, slen = 0;
+
+	if (mon) {
+		v = kv_find(arg, "chardev", &n);
+		if (!v || n != strlen(qemu_mon.id) || strncmp(v, qemu_mon.id, n) ||
+		    !strstr(arg, "mode=control"))
+			return usage_error("unsupported -mon (expected chardev=ID,mode=control after "
+					   "-chardev socket,path=PATH,id=ID)", arg);
+		qemu_mon.mon = true;
+		return 0;
+	}
+	path = kv_find(arg, "path", &plen);
+	v = kv_find(arg, "id", &n);
+	server = kv_find(arg, "server", &slen);
+	if (strncmp(arg, "socket,", 7) || !path || !v || n >= sizeof(qemu_mon.id) ||
+	    plen + 20 >= sizeof(qemu_mon.spec))
+		return usage_error("unsupported -chardev (expected socket,path=PATH,id=ID)", arg);
+	snprintf(qemu_mon.id, sizeof(qemu_mon.id), "%.*s", (int)n, v);
+	snprintf(qemu_mon.spec, sizeof(qemu_mon.spec), "unix:%.*s%s", (int)plen, path,
+		 server && strncmp(server, "on", slen) == 0 && slen == 2 ? ",server=on" : "");
+	return 0;
+}
+
+/* QEMU's single-dash long options, before "--": -qmp, -chardev, -mon. */
+static void qemu_spellings(int argc, char **argv)
+{
+	static char qmp[] = "--qmp", chardev[] = "--chardev", mon[] = "--mon";
+
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strcmp(argv[i], "-qmp") == 0)
+			argv[i] = qmp;
+		else if (strcmp(argv[i], "-chardev") == 0)
+			argv[i] = chardev;
+		else if (strcmp(argv[i], "-mon") == 0)
+			argv[i] = mon;
+	}
+}
+
 /* Returns 0 to run, 1 to exit 0 (help/version), -EINVAL for a usage error. */
 static int parse_args(int argc, char **argv, struct dm_options *o)
 {
 	int c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+s:U:vh", long_opts, NULL)) != -1) {
+	qemu_spellings(argc, argv);
+	while ((c = getopt_long(argc, argv, "+s:U:m:vh", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			if (pci_parse_slot(optarg) != 0)
@@ -110,6 +183,19 @@ static int parse_args(int argc, char **argv, struct dm_options *o)
 			if (set_once(&o->sim, optarg, "--sim"))
 				return -EINVAL;
 			break;
+		case 'm':
+			if (set_once(&o->mem_size, optarg, "-m"))
+				return -EINVAL;
+			break;
+		case OPT_QMP:
+			if (set_once(&o->qmp, optarg, "--qmp"))
+				return -EINVAL;
+			break;
+		case OPT_CHARDEV:
+		case OPT_MON:
+			if (qemu_monitor_opt(c == OPT_MON, optarg))
+				return -EINVAL;
+			break;
 		case 'v':
 			o->verbose++;
 			break;
@@ -130,6 +216,8 @@ static int parse_args(int argc, char **argv, struct dm_options *o)
 			return -EINVAL;
 		}
 	}
+	if (qemu_mon.mon && set_once(&o->qmp, qemu_mon.spec, "--qmp"))
+		return -EINVAL;
 	if (optind < argc) {
 		if (strcmp(argv[optind - 1], "--") != 0)
 			return usage_error("unexpected argument", argv[optind]);

@@ -135,7 +135,7 @@ case_garbage_stdio() {
 case_garbage_unix() {
 	head -c 65536 /dev/urandom >"$tmp/garbage"
 	# shellcheck disable=SC2086
-	"$dm" $wdt --qtest "unix:$tmp/q.sock" >"$tmp/out" 2>"$tmp/err" &
+	"$dm" $wdt --qtest "unix:$tmp/q.sock,server=on" >"$tmp/out" 2>"$tmp/err" &
 	pid=$!
 	"$tmp/qpeer" "$tmp/q.sock" <"$tmp/garbage" >"$tmp/replies"
 	wait_for "$pid" 20
@@ -153,7 +153,7 @@ case_garbage_unix() {
 case_peer_never_reads() {
 	awk 'BEGIN { for (i = 0; i < 100000; i++) print "inl 0xcfc" }' >"$tmp/many"
 	# shellcheck disable=SC2086
-	"$dm" $wdt --qtest "unix:$tmp/q2.sock" >"$tmp/out" 2>"$tmp/err" &
+	"$dm" $wdt --qtest "unix:$tmp/q2.sock,server=on" >"$tmp/out" 2>"$tmp/err" &
 	pid=$!
 	"$tmp/qpeer" "$tmp/q2.sock" --no-read <"$tmp/many"
 	wait_for "$pid" 20
