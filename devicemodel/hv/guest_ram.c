@@ -203,15 +203,34 @@ void guest_mem_rw(struct vmctx *ctx, uint64_t gpa, void *buf, uint64_t len, bool
 	}
 }
 
+/* Unclaimed bytes from gpa (writes there vanish); 0 when RAM or a device is at gpa. */
+static uint64_t unclaimed_run(uint64_t gpa, uint64_t len)
+{
+	struct mem_range r;
+	uint64_t run, n = len;
+
+	if (ram_host(gpa, &run))
+		return 0;
+	if (mem_range_from(gpa, &r) == 0) {
+		if (r.base <= gpa)
+			return 0;
+		n = min_u64(n, r.base - gpa);
+	}
+	return ram_gap(gpa) ? min_u64(n, ram_gap(gpa)) : n;
+}
+
 void guest_mem_fill(struct vmctx *ctx, uint64_t gpa, uint8_t c, uint64_t len)
 {
 	uint8_t chunk[4096];
 
 	memset(chunk, c, sizeof(chunk));
 	while (len) {
-		uint64_t n = min_u64(len, sizeof(chunk));
+		uint64_t n = unclaimed_run(gpa, len);
 
-		guest_mem_rw(ctx, gpa, chunk, n, true);
+		if (!n) {
+			n = min_u64(len, sizeof(chunk));
+			guest_mem_rw(ctx, gpa, chunk, n, true);
+		}
 		gpa += n;
 		len -= n;
 		if (gpa < n) /* wrapped: the rest lies past the top */

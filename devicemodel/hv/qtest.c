@@ -50,7 +50,7 @@
 
 #define QTEST_LINE_MAX (1U << 20)      /* longer lines are consumed and refused */
 #define QTEST_MAX_WORDS 6
-#define QTEST_DATA_MAX (64ULL << 20)   /* read/write/b64* sizes */
+#define QTEST_DATA_MAX (16ULL << 20)   /* read/write/b64* sizes */
 #define QTEST_FILL_MAX (1ULL << 32)    /* memset size */
 #define QTEST_IOAPIC_PINS 24
 #define QTEST_MAX_IRQ 256
@@ -311,6 +311,24 @@ static void fail_size(struct qtest *q, const char *cmd, int rc)
 		fail_args(q, cmd);
 }
 
+static void hex_put(FILE *f, const uint8_t *p, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+	char buf[512];
+
+	while (n) {
+		size_t k = n < sizeof(buf) / 2 ? n : sizeof(buf) / 2;
+
+		for (size_t i = 0; i < k; i++) {
+			buf[2 * i] = digits[p[i] >> 4];
+			buf[2 * i + 1] = digits[p[i] & 15];
+		}
+		fwrite(buf, 1, 2 * k, f);
+		p += k;
+		n -= k;
+	}
+}
+
 /* "read ADDR SIZE" -> "OK 0x" + 2*SIZE hex digits, streamed in chunks. */
 static void cmd_read_hex(struct qtest *q, char **w, int n)
 {
@@ -328,8 +346,7 @@ static void cmd_read_hex(struct qtest *q, char **w, int n)
 		uint64_t k = len - done < sizeof(chunk) ? len - done : sizeof(chunk);
 
 		guest_mem_rw(q->ctx, addr + done, chunk, k, false);
-		for (uint64_t i = 0; i < k; i++)
-			fprintf(q->out, "%02x", chunk[i]);
+		hex_put(q->out, chunk, (size_t)k);
 		done += k;
 	}
 	fputs("\n", q->out);
