@@ -21,6 +21,7 @@
 #include "mem.h"
 #include "mmio_dev.h"
 #include "pci_core.h"
+#include "qmp.h"
 #include "vm_clock.h"
 #include "vmctx.h"
 
@@ -190,6 +191,9 @@ static int parse_args(int argc, char **argv, struct dm_options *o)
 		case OPT_QMP:
 			if (set_once(&o->qmp, optarg, "--qmp"))
 				return -EINVAL;
+			if (qmp_check_spec(optarg))
+				return usage_error("bad --qmp value (expected unix:PATH or "
+						   "unix:PATH,server=on)", optarg);
 			break;
 		case OPT_CHARDEV:
 		case OPT_MON:
@@ -315,7 +319,15 @@ static int run(struct vmctx *ctx, const struct dm_options *o)
 				strerror(-rc));
 		return rc == -EINVAL ? EXIT_USAGE : 1;
 	}
+	rc = o->qmp ? qmp_start(ctx, o->qmp) : 0;
+	if (rc) {
+		fprintf(stderr, "wdt-dm: QMP socket %s: %s\n", o->qmp, strerror(-rc));
+		vm_devices_deinit(ctx);
+		timer_core_fini();
+		return 1;
+	}
 	rc = fe->run(ctx, o);
+	qmp_stop();
 	vm_devices_deinit(ctx);
 	timer_core_fini();
 	return rc;

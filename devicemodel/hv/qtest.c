@@ -38,6 +38,7 @@
 #include "chardev.h"
 #include "dm_event.h"
 #include "frontend.h"
+#include "hexdigit.h"
 #include "guest_ram.h"
 #include "inout.h"
 #include "log.h"
@@ -354,17 +355,6 @@ static void cmd_read_hex(struct qtest *q, char **w, int n)
 	pthread_mutex_unlock(&q->out_lock);
 }
 
-static int hex_nibble(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* "write ADDR SIZE 0xHEX": QEMU skips the two-character prefix; short data zero-fills. */
 static void cmd_write_hex(struct qtest *q, char **w, int n)
 {
@@ -389,7 +379,7 @@ static void cmd_write_hex(struct qtest *q, char **w, int n)
 		return;
 	}
 	for (uint64_t i = 0; i < len && i < have; i++) {
-		int hi = hex_nibble(hex[2 * i]), lo = hex_nibble(hex[2 * i + 1]);
+		int hi = hex_digit_value(hex[2 * i]), lo = hex_digit_value(hex[2 * i + 1]);
 
 		if (hi < 0 || lo < 0) {
 			free(data);

@@ -33,9 +33,8 @@ int qmp_start(struct vmctx *ctx, const char *spec);
 /* Ends the monitor thread and closes its sockets.  Idempotent. */
 void qmp_stop(void);
 
-/* One QMP session over fd (a socket or pipe end) until EOF or qmp_stop();
- * the greeting is sent first.  For unit tests and fuzzing: 0 or -errno. */
-int qmp_serve_fd(struct vmctx *ctx, int fd);
+/* Whether spec is a valid --qmp value: 0 or -EINVAL. */
+int qmp_check_spec(const char *spec);
 
 /* Feeds len bytes of client input to a fresh session and writes every reply
  * to out_fd; no thread, no socket.  For the fuzz harness.  0 or -errno. */

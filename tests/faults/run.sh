@@ -86,7 +86,7 @@ Q
 		ko events-dev-full "exit status $rc: $(head -n 1 "$tmp/err")"
 	elif ! replies_ok "$tmp/out" 14 || grep -q FAIL "$tmp/out"; then
 		ko events-dev-full "replies: $(tr '\n' '|' <"$tmp/out")"
-	elif [ -n "$wdt" ] && ! grep -qx 'OK 0x1200' "$tmp/out"; then
+	elif [ -n "$wdt" ] && ! grep -qx 'OK 0x0000000000001200' "$tmp/out"; then
 		ko events-dev-full "the watchdog did not fire (no timeout flag)"
 	elif [ "$(grep -c events "$tmp/err")" -ne 1 ]; then
 		ko events-dev-full "expected one log line about the events file, got: $(cat "$tmp/err")"
