@@ -207,6 +207,10 @@ put("fuzz_qtest", "misc", b"outl 0xcf8 0x80000000\ninl 0xcfc\ninl 0x10000\nbogus
 put("fuzz_qtest", "qemu-protocol", b'endianness\ninb 0x80 0x1\nreadl -1\nwritel 0x3000 1\nread 0x2ff8 16\nwrite 0x2ff0 4 0x0102\nb64write 0x2ff0 3 AQID\nb64read 0x2ff0 20\nmemset 0x2ff0 32 0xff\nmemset 0xfffffffffffffff0 0x20 1\nread 0xfffffffffffffffe 4\nirq_intercept_in ioapic\nset_irq_in ioapic unnamed-gpio-in 21 1\nset_irq_in ioapic unnamed-gpio-in 21 0\nirq_intercept_out vcpu-stall\nclock_set 5\nclock_set 1\nclock_step -1\nwrite 0 1 x\n')
 put("fuzz_qtest", "stall-irq", b'irq_intercept_out vcpu-stall\nwritel 0x301c 10\nwritel 0x3014 1\nwritel 0x3010 1\nclock_step\nclock_step\nreadl 0x3018\n')
 
+# -- fuzz_qmp: the QMP byte stream (issue 15) --------------------------------------
+put("fuzz_qmp", "session", b'{"execute": "qmp_capabilities"}\n{"execute": "query-status", "id": 1}\n{"execute": "stop"}\n{"execute": "cont"}\n{"execute": "system_reset"}\n{"execute": "watchdog-set-action", "arguments": {"action": "pause"}}\n{"execute": "set-action", "arguments": {"watchdog": "none", "panic": "pause"}}\n{"execute": "x-query-watchdogs"}\n{"execute": "query-version"}\n{"execute": "quit"}\n')
+put("fuzz_qmp", "malformed", b'{\'execute\': \'qmp_capabilities\'}{bad\n]\n[1,[2,{"a":"\\u00e9\\n"}]]\n"s" 12 true\n{"execute": "frob", "id": {"x": [null, false, -1.5e3]}}\n{"execute": "query-status"')
+
 # -- fuzz_cmdline: NUL-separated strings, first byte = kind (% 6) ---------------
 put("fuzz_cmdline", "wdt", b"05,wdt-i6300esb")
 put("fuzz_cmdline", "wdt-actions", b"05,wdt-i6300esb,action=poweroff\x00"

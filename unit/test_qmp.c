@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Copyright (c) 2026 The wdt-dm authors */
+/*
+ * Unit tests of the QMP monitor's protocol (hv/qmp.c) through qmp_feed(): the
+ * greeting and capabilities negotiation, QEMU's reply and error shapes, the
+ * "id" echo, watchdog-set-action reaching the reboot API, and hostile input
+ * (malformed, non-object, oversized, deeply nested) answered with errors.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dm_reset.h"
+#include "qmp.h"
+#include "unit.h"
+#include "vm_clock.h"
+#include "vmctx.h"
+
+static struct vmctx ctx;
+
+static int suite_init(void)
+{
+	return timer_core_init(VM_CLOCK_VIRTUAL) || vm_create(&ctx, NULL, 1) ? -1 : 0;
+}
+
+static int suite_cleanup(void)
+{
+	vm_destroy(&ctx);
+	timer_core_fini();
+	return 0;
+}
+
+/* Feeds input to a fresh session; returns everything it wrote (caller frees). */
+static char *feed(const char *in, size_t len)
+{
+	FILE *f = tmpfile();
+	char *out;
+	long n;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	CU_ASSERT_EQUAL(qmp_feed(&ctx, in, len, fileno(f)), 0);
+	n = ftell(f) >= 0 ? (long)lseek(fileno(f), 0, SEEK_END) : 0;
+	out = calloc(1, (size_t)n + 1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+	CU_ASSERT_EQUAL(pread(fileno(f), out, (size_t)n, 0), n);
+	fclose(f);
+	return out;
+}
+
+static const char greeting[] = "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, "
+			       "\"major\": 7}, \"package\": \"wdt-dm\"}, \"capabilities\": []}}\r\n";
+static const char caps[] = "{\"execute\": \"qmp_capabilities\"}\n";
+
+/* The replies after the greeting to caps + input must be exactly want. */
+static void expect(const char *input, const char *want)
+{
+	size_t n = strlen(caps) + strlen(input);
+	char *in = malloc(n + 1), *out;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(in);
+	snprintf(in, n + 1, "%s%s", caps, input);
+	out = feed(in, n);
+	CU_ASSERT_EQUAL(strncmp(out, greeting, strlen(greeting)), 0);
+	CU_ASSERT_EQUAL(strncmp(out + strlen(greeting), "{\"return\": {}}\r\n", 16), 0);
+	CU_ASSERT_STRING_EQUAL(out + strlen(greeting) + 16, want);
+	if (strcmp(out + strlen(greeting) + 16, want))
+		fprintf(stderr, "\n  input: %s\n  got: %s\n  expected: %s\n", input,
+			out + strlen(greeting) + 16, want);
+	free(out);
+	free(in);
+}
+
+static void test_greeting_and_negotiation(void)
+{
+	const char in[] = "{\"execute\": \"query-status\"}{\"execute\": \"qmp_capabilities\"}"
+			  "{\"execute\": \"qmp_capabilities\"}";
+	char *out = feed(in, sizeof(in) - 1);
+	char want[1024];
+
+	snprintf(want, sizeof(want), "%s{\"error\": {\"class\": \"CommandNotFound\", \"desc\": "
+		 "\"Expecting capabilities negotiation with 'qmp_capabilities'\"}}\r\n"
+		 "{\"return\": {}}\r\n{\"error\": {\"class\": \"CommandNotFound\", \"desc\": "
+		 "\"Capabilities negotiation is already complete, command ignored\"}}\r\n",
+		 greeting);
+	CU_ASSERT_STRING_EQUAL(out, want);
+	free(out);
+}
+
+static void test_status_version_and_id_echo(void)
+{
+	expect("{\"execute\": \"query-status\", \"id\": {\"n\": [1, 'two', true, null]}}"
+	       "{'execute': 'stop'}{'execute': 'query-status'}{'execute': 'cont'}"
+	       "{\"execute\": \"query-version\", \"id\": \"v\\u00e9\"}",
+	       "{\"return\": {\"status\": \"running\", \"singlestep\": false, \"running\": true}, "
+	       "\"id\": {\"n\": [1, \"two\", true, null]}}\r\n"
+	       "{\"return\": {}}\r\n"
+	       "{\"return\": {\"status\": \"paused\", \"singlestep\": false, \"running\": false}}\r\n"
+	       "{\"return\": {}}\r\n"
+	       "{\"return\": {\"qemu\": {\"major\": 7, \"minor\": 2, \"micro\": 0}, \"package\": "
+	       "\"wdt-dm\"}, \"id\": \"v\xc3\xa9\"}\r\n");
+	CU_ASSERT_FALSE(vm_clock_paused());
+}
+
+static void test_errors_for_bad_requests(void)
+{
+	expect("{\"execute\": \"frob\", \"id\": 7}\n{bad json\n]\n[1, 2]\n\"s\" \n"
+	       "{\"arguments\": {}}\n{\"execute\": 1}\n{\"execute\": \"stop\", \"arguments\": 3}\n"
+	       "{\"execute\": \"watchdog-set-action\"}\n"
+	       "{\"execute\": \"watchdog-set-action\", \"arguments\": {\"action\": \"explode\"}}\n"
+	       "{\"execute\": \"set-action\", \"arguments\": {\"frob\": \"x\"}}\n",
+	       "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"The command frob has not "
+	       "been found\"}, \"id\": 7}\r\n"
+	       "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, expected a "
+	       "member name\"}}\r\n"
+	       "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, invalid "
+	       "token\"}}\r\n"
+	       "{\"error\": {\"class\": \"GenericError\", \"desc\": \"QMP input must be a JSON "
+	       "object\"}}\r\n"
+	       "{\"error\": {\"class\": \"GenericError\", \"desc\": \"QMP input must be a JSON "
+	       "object\"}}\r\n"
+	       "{\"error\": {\"class\": \"GenericError\", \"desc\": \"QMP input member 'execute' "
+	       "must be a string\"}}\r\n"
+	       "{\"error\": {\"class\": \"GenericError\", \"desc\": \"QMP input member 'execute' "
+	       "must be a string\"}}\r\n"
+	       "{\"error\": {\"class\": \"GenericError\", \"desc\": \"QMP input member "
+	       "'arguments' must be an object\"}}\r\n"
+	       "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Parameter 'action' is "
+	       "missing or not a string\"}}\r\n"
+	       "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Parameter 'action' does not "
+	       "accept value 'explode'\"}}\r\n"
+	       "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Parameter 'frob' is "
+	       "unexpected\"}}\r\n");
+}
+
+static void test_huge_and_deep_inputs_get_errors(void)
+{
+	size_t big = 200000;
+	char *in = malloc(big + 256);
+	char *out;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(in);
+	/* a 200 kB string member, then 100 levels of nesting, then a good command */
+	memcpy(in, "{\"execute\": \"", 13);
+	memset(in + 13, 'x', big - 13);
+	memcpy(in + big, "\"}", 2);
+	big += 2;
+	memset(in + big, '[', 100);
+	memset(in + big + 100, ']', 100);
+	big += 200;
+	memcpy(in + big, "{\"execute\": \"qmp_capabilities\"}", 31);
+	out = feed(in, big + 31);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "JSON message too large"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "JSON nested too deeply"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "{\"return\": {}}\r\n"));
+	free(out);
+	free(in);
+}
+
+/* QEMU's watchdog-set-action: the next expiry of any watchdog does the new action. */
+static void test_watchdog_set_action_overrides_devices(void)
+{
+	struct vm_action_req r;
+
+	expect("{\"execute\": \"watchdog-set-action\", \"arguments\": {\"action\": \"pause\"}}\n",
+	       "{\"return\": {}}\r\n");
+	dm_watchdog_expired(&ctx, DM_WDT_ACTION_RESET, "wdt-i6300esb", "0:5.0", "stage2");
+	CU_ASSERT_TRUE_FATAL(vm_action_take(&ctx, &r));
+	CU_ASSERT_EQUAL(r.action, DM_WDT_ACTION_PAUSE);
+	expect("{\"execute\": \"set-action\", \"arguments\": {\"watchdog\": \"shutdown\", "
+	       "\"reboot\": \"reset\"}}\n", "{\"return\": {}}\r\n");
+	dm_watchdog_expired(&ctx, DM_WDT_ACTION_RESET, "vcpu-stall", "0", "reset");
+	CU_ASSERT_TRUE_FATAL(vm_action_take(&ctx, &r));
+	CU_ASSERT_EQUAL(r.action, DM_WDT_ACTION_POWEROFF);
+	expect("{\"execute\": \"x-query-watchdogs\"}\n", "{\"return\": []}\r\n");
+	ctx.action_set = false;
+}
+
+UNIT_SUITE(qmp, suite_init, suite_cleanup,
+	   UNIT_TEST(test_greeting_and_negotiation),
+	   UNIT_TEST(test_status_version_and_id_echo),
+	   UNIT_TEST(test_errors_for_bad_requests),
+	   UNIT_TEST(test_huge_and_deep_inputs_get_errors),
+	   UNIT_TEST(test_watchdog_set_action_overrides_devices));
