@@ -59,6 +59,8 @@ int chardev_parse(const char *spec, struct chardev *c)
 	if (!spec || strncmp(spec, "unix:", 5))
 		return -EINVAL;
 	p = spec + 5;
+	if (strncmp(p, "path=", 5) == 0) /* QEMU's implied key, spelt out */
+		p += 5;
 	comma = strchr(p, ',');
 	len = comma ? (size_t)(comma - p) : strlen(p);
 	if (len == 0 || len >= sizeof(c->path))

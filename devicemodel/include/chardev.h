@@ -23,7 +23,8 @@ struct chardev {
 	ino_t ino;
 };
 
-/* "unix:PATH[,server=on|off][,wait=on|off]" (also ",server", ",nowait").  0 or -EINVAL. */
+/* "unix:[path=]PATH[,server=on|off][,wait=on|off]" (also ",server", ",nowait").
+ * 0 or -EINVAL. */
 int chardev_parse(const char *spec, struct chardev *c);
 /* Connects (client mode); the connected fd (close-on-exec) or -errno. */
 int chardev_connect(const struct chardev *c);
