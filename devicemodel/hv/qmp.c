@@ -45,6 +45,7 @@
 #define QMP_OUT_MAX (1U << 20)    /* queued replies and events per client */
 #define QMP_DEPTH_MAX 32
 #define QMP_NODES_MAX 512
+#define QMP_RECHECKS 16           /* early parses of one unfinished value at line ends */
 
 /* ---- a small JSON parser (QEMU's dialect: '...' strings are accepted too) ---- */
 
@@ -395,10 +396,12 @@ struct qmp_client {
 	int depth;
 	char quote;      /* inside a string: its quote character */
 	bool escape, overflow, scalar;
+	int rechecks;    /* early parses of this unfinished value (bounded) */
 };
 
 static struct {
-	pthread_mutex_t lock;       /* out, ops, client state seen by other threads */
+	pthread_mutex_t lock;       /* out, client state seen by other threads */
+	pthread_mutex_t ops_lock;   /* ops, held while one runs: unsetting waits for it */
 	struct vmctx *ctx;
 	struct qmp_vm_ops ops;
 	struct chardev dev;
@@ -409,7 +412,8 @@ static struct {
 	bool events_on;             /* the client negotiated: events flow */
 	struct qmp_buf out;
 	unsigned long dropped_events;
-} qmp = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake = {-1, -1}, .client_fd = -1};
+} qmp = {.lock = PTHREAD_MUTEX_INITIALIZER, .ops_lock = PTHREAD_MUTEX_INITIALIZER,
+	 .wake = {-1, -1}, .client_fd = -1};
 
 static void qmp_wake(void)
 {
@@ -439,9 +443,9 @@ static void qmp_event_hook(const char *line, void *arg)
 
 void qmp_set_vm_ops(const struct qmp_vm_ops *ops)
 {
-	pthread_mutex_lock(&qmp.lock);
+	pthread_mutex_lock(&qmp.ops_lock);
 	qmp.ops = ops ? *ops : (struct qmp_vm_ops){0};
-	pthread_mutex_unlock(&qmp.lock);
+	pthread_mutex_unlock(&qmp.ops_lock);
 }
 
 static int default_vm_op(enum qmp_vm_op op)
@@ -470,14 +474,15 @@ static int default_vm_op(enum qmp_vm_op op)
 	return -EINVAL;
 }
 
+/* Runs op with ops_lock held, so that a front end unsetting its ops waits for it. */
 static int qmp_vm(enum qmp_vm_op op)
 {
-	struct qmp_vm_ops ops;
+	int rc;
 
-	pthread_mutex_lock(&qmp.lock);
-	ops = qmp.ops;
-	pthread_mutex_unlock(&qmp.lock);
-	return ops.vm ? ops.vm(ops.arg, op) : default_vm_op(op);
+	pthread_mutex_lock(&qmp.ops_lock);
+	rc = qmp.ops.vm ? qmp.ops.vm(qmp.ops.arg, op) : default_vm_op(op);
+	pthread_mutex_unlock(&qmp.ops_lock);
+	return rc;
 }
 
 /* ---- commands ---- */
@@ -714,6 +719,7 @@ static void scan_done(struct qmp_client *c, struct qmp_buf *out)
 		qmp_message(c, c->in, c->inlen, out);
 	c->inlen = 0;
 	c->depth = 0;
+	c->rechecks = 0;
 	c->overflow = c->scalar = false;
 }
 
@@ -737,7 +743,8 @@ static void scan_byte(struct qmp_client *c, char ch, struct qmp_buf *out)
 
 	/* At the end of a line an unfinished value that is already wrong is answered now,
 	 * as QEMU's lexer does, instead of waiting for brackets that may never come. */
-	if (ch == '\n' && !c->quote && c->depth > 0 && !c->overflow && scan_malformed(c)) {
+	if (ch == '\n' && !c->quote && c->depth > 0 && !c->overflow &&
+	    c->rechecks++ < QMP_RECHECKS && scan_malformed(c)) {
 		scan_done(c, out);
 		return;
 	}

@@ -157,7 +157,7 @@ static void qtest_do_action(struct qtest *q, const struct vm_action_req *r)
 		break;
 	case DM_WDT_ACTION_POWEROFF:
 		dm_event_emit("SHUTDOWN", "\"guest\": false, \"reason\": \"watchdog\"");
-		q->quit = true;
+		__atomic_store_n(&q->quit, true, __ATOMIC_RELEASE);
 		break;
 	case DM_WDT_ACTION_PAUSE:
 		if (!vm_clock_paused()) {
@@ -762,7 +762,8 @@ static void qtest_serve(struct qtest *q)
 	bool bad;
 	char *line;
 
-	while (!q->quit && (line = qtest_next_line(q, &used, &bad)) != NULL) {
+	while (!__atomic_load_n(&q->quit, __ATOMIC_ACQUIRE) &&
+	       (line = qtest_next_line(q, &used, &bad)) != NULL) {
 		if (bad)
 			qtest_printf(q, "FAIL line too long or not text\n");
 		else
@@ -790,7 +791,7 @@ static int qtest_qmp_vm(void *arg, enum qmp_vm_op op)
 		vm_reset(q->ctx, "host");
 		break;
 	case QMP_VM_QUIT:
-		q->quit = true;
+		__atomic_store_n(&q->quit, true, __ATOMIC_RELEASE);
 		if (wake_pipe[1] >= 0 && write(wake_pipe[1], "q", 1) < 0)
 			pr_warn("qtest: cannot wake the session: %s\n", strerror(errno));
 		break;

@@ -24,7 +24,8 @@ struct qmp_vm_ops {
 };
 
 /* The front end's VM operations (copied; NULL: the default ones, which pause
- * and resume the VM clock, reset the VM, and end the run with SIGTERM). */
+ * and resume the VM clock, reset the VM, and end the run with SIGTERM).  Returns
+ * once no operation of the previous ops is running; never call it from one. */
 void qmp_set_vm_ops(const struct qmp_vm_ops *ops);
 
 /* spec: "unix:PATH" (connect) or "unix:PATH,server=on" (listen).  Starts the

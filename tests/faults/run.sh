@@ -11,6 +11,8 @@
 #   peer-never-reads   a peer sends as many commands as the socket takes and closes
 #                      without reading the replies: wdt-dm ends by itself within 20 s,
 #                      with status 0, not killed by SIGPIPE
+#   qmp-hostile        a QMP client sends garbage, unclosed brackets and commands and never
+#                      reads: qtest still answers 5000 round trips within 30 s; SIGTERM: 0
 # With the QEMU front end, QEMU played by fakeqemu.c (it gets the same arguments):
 #   qemu-garbage       QEMU sends 64 KiB of garbage on the proxy socket, closes it and
 #                      exits 3 a second later: connection dropped, wdt-dm exits 3
@@ -190,8 +192,17 @@ qemu_case() {
 	fi
 }
 
+case_qmp_hostile() {
+	if python3 "$dir/qmp_hostile.py" "$dm" "$tmp" >"$tmp/out" 2>&1; then
+		ok qmp-hostile
+	else
+		ko qmp-hostile "$(tail -n 1 "$tmp/out")"
+	fi
+}
+
 case_events_dev_full
 case_sigint_qtest
+case_qmp_hostile
 case_garbage_stdio
 case_garbage_unix
 case_peer_never_reads
