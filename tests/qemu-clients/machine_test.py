@@ -10,6 +10,8 @@
 2. qemu.qmp.QMPClient drives wdt-dm's monitor on its own: the events,
    watchdog-set-action changing what the next expiry does (pause instead of
    reset), and query-status across the pause and cont.
+3. The same client under the QEMU front end (real QEMU, no guest kernel):
+   stop, cont and quit are passed to QEMU's own monitor.
 Prints one "PASS ..." line per part; any failure raises.
 Usage: machine_test.py LAUNCHER OUTDIR (WDT_DM: the wdt-dm binary).
 """
@@ -137,12 +139,52 @@ async def qmp_part(dm, tmp):
           "query-status across the pause, quit")
 
 
+async def qemu_frontend_part(dm, tmp):
+    """Under the QEMU front end, stop/cont/quit reach QEMU's own monitor."""
+    mpath = os.path.join(tmp, "m.sock")
+    qmp = QMPClient("wdt-dm")
+    await qmp.start_server(mpath)
+    proc = subprocess.Popen([
+        dm, "-s", "5,wdt-i6300esb", "--qmp", "unix:" + mpath, "--",
+        os.environ.get("QEMU", "qemu-system-x86_64"), "-nodefaults", "-no-user-config",
+        "-display", "none", "-monitor", "none", "-m", "128",
+        "-object", "memory-backend-memfd,id=mem,size=128M,share=on",
+        "-machine", "pc,memory-backend=mem"], stdout=subprocess.DEVNULL)
+    await asyncio.wait_for(qmp.accept(), 30)
+
+    async def event(name):
+        while True:
+            ev = await asyncio.wait_for(listener.get(), 30)
+            if ev["event"] == name:
+                return ev
+
+    with qmp.listener() as listener:
+        await qmp.execute("stop")
+        ev = await event("STOP")
+        check(ev["data"].get("source") == "qemu", "STOP from QEMU: %s" % ev)
+        check((await qmp.execute("query-status"))["status"] == "paused", "paused")
+        await qmp.execute("cont")
+        await event("RESUME")
+        check((await qmp.execute("query-status"))["status"] == "running", "running")
+        await qmp.execute("quit")
+    try:
+        await qmp.disconnect()
+    except EOFError:
+        pass
+    rc = proc.wait(timeout=30)
+    check(rc == 0, "exit status %d" % rc)
+    print("PASS QEMU front end: stop/cont/quit passed to QEMU's monitor (STOP/RESUME from "
+          "QEMU, query-status follows), exit status 0")
+
+
 def main():
     launcher = sys.argv[1]
     with tempfile.TemporaryDirectory(prefix="wdtq") as tmp:
         machine_part(launcher, tmp)
     with tempfile.TemporaryDirectory(prefix="wdtq") as tmp:
         asyncio.run(qmp_part(os.environ.get("WDT_DM", "build/wdt-dm"), tmp))
+    with tempfile.TemporaryDirectory(prefix="wdtq") as tmp:
+        asyncio.run(qemu_frontend_part(os.environ.get("WDT_DM", "build/wdt-dm"), tmp))
 
 
 main()
