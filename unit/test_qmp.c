@@ -6,6 +6,7 @@
  * "id" echo, watchdog-set-action reaching the reboot API, and hostile input
  * (malformed, non-object, oversized, deeply nested) answered with errors.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,9 +177,39 @@ static void test_watchdog_set_action_overrides_devices(void)
 	ctx.action_set = false;
 }
 
+static int fake_status(void *arg, char *buf, unsigned long n)
+{
+	snprintf(buf, n, "\"device\": \"%s\"", (const char *)arg);
+	return 0;
+}
+
+static int full_status(void *arg, char *buf, unsigned long n)
+{
+	(void)arg;
+	(void)buf;
+	(void)n;
+	return -ENOSPC;
+}
+
+/* x-query-watchdogs: one object per registered device, an entry that fails is left out. */
+static void test_query_watchdogs_lists_registered_devices(void)
+{
+	CU_ASSERT_EQUAL(dm_status_register(&ctx, fake_status, "a"), 0);
+	CU_ASSERT_EQUAL(dm_status_register(&ctx, full_status, NULL), 0);
+	CU_ASSERT_EQUAL(dm_status_register(&ctx, fake_status, "b"), 0);
+	expect("{\"execute\": \"x-query-watchdogs\"}\n",
+	       "{\"return\": [{\"device\": \"a\", \"action-override\": null}, "
+	       "{\"device\": \"b\", \"action-override\": null}]}\r\n");
+	dm_status_unregister(&ctx, fake_status, "a");
+	dm_status_unregister(&ctx, full_status, NULL);
+	dm_status_unregister(&ctx, fake_status, "b");
+	CU_ASSERT_EQUAL(ctx.nstatus, 0);
+}
+
 UNIT_SUITE(qmp, suite_init, suite_cleanup,
 	   UNIT_TEST(test_greeting_and_negotiation),
 	   UNIT_TEST(test_status_version_and_id_echo),
 	   UNIT_TEST(test_errors_for_bad_requests),
 	   UNIT_TEST(test_huge_and_deep_inputs_get_errors),
-	   UNIT_TEST(test_watchdog_set_action_overrides_devices));
+	   UNIT_TEST(test_watchdog_set_action_overrides_devices),
+	   UNIT_TEST(test_query_watchdogs_lists_registered_devices));
