@@ -4,14 +4,14 @@
 # source package of the installed qemu-system-x86, with a private apt configuration
 # (the system's sources are left alone), checks every file against the .dsc's
 # SHA-256 checksums and unpacks only the client files.  Nothing is copied into the
-# repository and nothing is changed.  Cached: a second run fetches nothing.
+# repository and nothing is changed.  Cached: a second run fetches and unpacks nothing
+# but checks the hashes again.
 # Usage: tests/qemu-clients/fetch.sh DIR   (prints DIR/src, the unpacked tree)
 set -eu
 dir=$1
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 src=$dir/src
-[ -f "$src/.complete" ] && { echo "$src"; exit 0; }
 ver=$(dpkg-query -W -f '${source:Version}' qemu-system-x86 2>/dev/null || true)
 [ -n "$ver" ] || { echo "qemu-clients: qemu-system-x86 is not installed" >&2; exit 1; }
 apt=$dir/apt
@@ -40,6 +40,11 @@ fi
 	on && NF == 3 { print $1 "  " $3 }' "$dsc" | sha256sum -c --quiet -) ||
 	{ echo "qemu-clients: checksum mismatch in $(basename "$dsc")" >&2; exit 1; }
 orig=$(ls "$dir"/qemu_*.orig.tar.* | head -n 1)
+# Unpacked from these very files before: nothing to do.
+if [ -f "$src/.complete" ] && [ "$(cat "$src/.complete")" = "$(sha256sum "$orig" | cut -d' ' -f1)" ]; then
+	echo "$src"
+	exit 0
+fi
 rm -rf "$src"
 mkdir -p "$src"
 tar -xf "$orig" -C "$src" --strip-components=1 --wildcards \
@@ -47,5 +52,5 @@ tar -xf "$orig" -C "$src" --strip-components=1 --wildcards \
 	'*/tests/qtest/libqmp.h' '*/tests/qtest/libqtest-single.h' \
 	'*/include/*' '*/qobject/*' '*/util/*' '*/python/qemu/*' '*/VERSION' 2>"$dir/tar.log" ||
 	{ cat "$dir/tar.log" >&2; exit 1; }
-touch "$src/.complete"
+sha256sum "$orig" | cut -d' ' -f1 >"$src/.complete"
 echo "$src"

@@ -21,11 +21,13 @@ ok() { echo "qemu-clients: PASS $1"; pass=$((pass + 1)); }
 ko() { echo "qemu-clients: FAIL $1"; fail=$((fail + 1)); }
 finish() { echo "qemu-clients: $pass passed, $fail failed"; [ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]; exit $?; }
 
-for p in libglib2.0-dev pkg-config dpkg-dev; do
+for p in libglib2.0-dev pkg-config; do
 	dpkg -s "$p" >/dev/null 2>&1 || missing="${missing:-} $p"
 done
 if [ -n "${missing:-}" ]; then
-	apt-get install -y -qq $missing >/dev/null 2>&1 || { ko "cannot install$missing"; finish; }
+	# shellcheck disable=SC2086
+	{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing; } \
+		>/dev/null 2>&1 || { ko "cannot install$missing"; finish; }
 fi
 if ! src=$(sh "$here/fetch.sh" "$cache"); then
 	ko "fetching QEMU's client code from Debian's source package"
