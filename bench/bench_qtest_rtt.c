@@ -165,8 +165,7 @@ int main(void)
 	printf("  wdt-dm --qtest unix:       median %7.2f us  mean %7.2f us\n", w.median_us,
 	       w.mean_us);
 	if (measure(qemu_argv, sock, n, &q)) {
-		printf("  QEMU 7.2 (tcg -S):         not measured (%s did not serve the requests)\n",
-		       qemu);
+		printf("  QEMU 7.2 (tcg -S):         not measured (%s did not serve them)\n", qemu);
 		return 0;
 	}
 	printf("  QEMU 7.2 (tcg -S -qtest):  median %7.2f us  mean %7.2f us\n", q.median_us,

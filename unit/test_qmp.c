@@ -49,8 +49,9 @@ static char *feed(const char *in, size_t len)
 	return out;
 }
 
-static const char greeting[] = "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, "
-			       "\"major\": 7}, \"package\": \"wdt-dm\"}, \"capabilities\": []}}\r\n";
+static const char greeting[] =
+	"{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, \"major\": 7}, "
+	"\"package\": \"wdt-dm\"}, \"capabilities\": []}}\r\n";
 static const char caps[] = "{\"execute\": \"qmp_capabilities\"}\n";
 
 /* The replies after the greeting to caps + input must be exactly want. */
@@ -96,7 +97,8 @@ static void test_status_version_and_id_echo(void)
 	       "{\"return\": {\"status\": \"running\", \"singlestep\": false, \"running\": true}, "
 	       "\"id\": {\"n\": [1, \"two\", true, null]}}\r\n"
 	       "{\"return\": {}}\r\n"
-	       "{\"return\": {\"status\": \"paused\", \"singlestep\": false, \"running\": false}}\r\n"
+	       "{\"return\": {\"status\": \"paused\", \"singlestep\": false, \"running\": "
+	       "false}}\r\n"
 	       "{\"return\": {}}\r\n"
 	       "{\"return\": {\"qemu\": {\"major\": 7, \"minor\": 2, \"micro\": 0}, \"package\": "
 	       "\"wdt-dm\"}, \"id\": \"v\xc3\xa9\"}\r\n");

@@ -119,8 +119,8 @@ static int qemu_monitor_opt(bool mon, const char *arg)
 		v = kv_find(arg, "chardev", &n);
 		if (!v || n != strlen(qemu_mon.id) || strncmp(v, qemu_mon.id, n) ||
 		    !strstr(arg, "mode=control"))
-			return usage_error("unsupported -mon (expected chardev=ID,mode=control after "
-					   "-chardev socket,path=PATH,id=ID)", arg);
+			return usage_error("unsupported -mon (expected chardev=ID,mode=control "
+					   "after -chardev socket,path=PATH,id=ID)", arg);
 		qemu_mon.mon = true;
 		return 0;
 	}

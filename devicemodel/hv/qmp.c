@@ -327,7 +327,8 @@ static void buf_add(struct qmp_buf *b, const char *s, size_t n)
 	b->s[b->len] = '\0';
 }
 
-static void buf_printf(struct qmp_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void buf_printf(struct qmp_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 static void buf_printf(struct qmp_buf *b, const char *fmt, ...)
 {
@@ -687,9 +688,11 @@ static void qmp_message(struct qmp_client *c, const char *msg, size_t n, struct 
 		if (!ex)
 			ex = jmember(v, "exec-oob");
 		if (!ex || ex->t != J_STR)
-			reply_error(&r, "GenericError", "QMP input member 'execute' must be a string");
+			reply_error(&r, "GenericError",
+				    "QMP input member 'execute' must be a string");
 		else if (r.args && r.args->t != J_OBJ)
-			reply_error(&r, "GenericError", "QMP input member 'arguments' must be an object");
+			reply_error(&r, "GenericError",
+				    "QMP input member 'arguments' must be an object");
 		else
 			qmp_execute(c, &r, ex->str);
 	}
@@ -789,8 +792,8 @@ static void qmp_input(struct qmp_client *c, const char *p, size_t n, struct qmp_
 
 static void qmp_greeting(struct qmp_buf *out)
 {
-	buf_printf(out, "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, \"major\": "
-			"7}, \"package\": \"wdt-dm\"}, \"capabilities\": []}}\r\n");
+	buf_printf(out, "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, "
+			"\"major\": 7}, \"package\": \"wdt-dm\"}, \"capabilities\": []}}\r\n");
 }
 
 /* ---- sessions ---- */
@@ -958,7 +961,12 @@ int qmp_start(struct vmctx *ctx, const char *spec)
 	if (pipe2(qmp.wake, O_CLOEXEC | O_NONBLOCK))
 		return -errno;
 	qmp.ctx = ctx;
-	rc = qmp.dev.server ? chardev_listen(&qmp.dev) : (fd = chardev_connect(&qmp.dev)) < 0 ? fd : 0;
+	if (qmp.dev.server) {
+		rc = chardev_listen(&qmp.dev);
+	} else {
+		fd = chardev_connect(&qmp.dev);
+		rc = fd < 0 ? fd : 0;
+	}
 	if (rc)
 		goto err;
 	__atomic_store_n(&qmp.running, true, __ATOMIC_RELEASE);

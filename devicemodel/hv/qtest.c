@@ -100,7 +100,8 @@ static int qtest_prepare(struct vmctx *ctx, const struct dm_options *o)
 
 /* ---- output: replies and asynchronous IRQ lines, never interleaved ---- */
 
-static void qtest_printf(struct qtest *q, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void qtest_printf(struct qtest *q, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 static void qtest_printf(struct qtest *q, const char *fmt, ...)
 {
@@ -673,7 +674,8 @@ static void qtest_command(struct qtest *q, char *line)
 /* Waits for input or a stop request; 1: input ready, 0: stop, -1: error. */
 static int qtest_wait(struct qtest *q)
 {
-	struct pollfd p[2] = {{.fd = q->in_fd, .events = POLLIN}, {.fd = q->wake_fd, .events = POLLIN}};
+	struct pollfd p[2] = {{.fd = q->in_fd, .events = POLLIN},
+			      {.fd = q->wake_fd, .events = POLLIN}};
 
 	for (;;) {
 		int rc = poll(p, q->wake_fd >= 0 ? 2 : 1, -1);

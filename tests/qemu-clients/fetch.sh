@@ -28,18 +28,23 @@ run_apt() {
 		-o Dir::State::Lists="$apt/lists" -o Dir::Cache="$apt/cache" \
 		-o Debug::NoLocking=1 "$@"
 }
-dsc=$(ls "$dir"/qemu_*.dsc 2>/dev/null | head -n 1 || true)
+first() { # first existing file matching the glob in $1, or nothing
+	for f in $1; do
+		[ -e "$f" ] && { echo "$f"; return; }
+	done
+}
+dsc=$(first "$dir/qemu_*.dsc")
 if [ -z "$dsc" ]; then
 	run_apt update >"$dir/apt-update.log" 2>&1 || { cat "$dir/apt-update.log" >&2; exit 1; }
 	(cd "$dir" && run_apt source --download-only "qemu=$ver") >"$dir/apt-source.log" 2>&1 ||
 		{ tail -5 "$dir/apt-source.log" >&2; exit 1; }
-	dsc=$(ls "$dir"/qemu_*.dsc | head -n 1)
+	dsc=$(first "$dir/qemu_*.dsc")
 fi
 # The .dsc's Checksums-Sha256 lines: "<sha256> <size> <file>".
 (cd "$dir" && awk '/^Checksums-Sha256:/ { on = 1; next } /^[^ ]/ { on = 0 }
 	on && NF == 3 { print $1 "  " $3 }' "$dsc" | sha256sum -c --quiet -) ||
 	{ echo "qemu-clients: checksum mismatch in $(basename "$dsc")" >&2; exit 1; }
-orig=$(ls "$dir"/qemu_*.orig.tar.* | head -n 1)
+orig=$(first "$dir/qemu_*.orig.tar.*")
 # Unpacked from these very files before: nothing to do.
 if [ -f "$src/.complete" ] && [ "$(cat "$src/.complete")" = "$(sha256sum "$orig" | cut -d' ' -f1)" ]; then
 	echo "$src"

@@ -728,8 +728,8 @@ static int stall_status(void *arg, char *buf, unsigned long n)
 		       "\"device\": \"" STALL_NAME "\", \"id\": \"all\", \"action\": \"%s\", "
 		       "\"clock\": \"%s\", \"vcpus\": %d, \"enabled\": %d, "
 		       "\"interrupted\": %d, \"fired\": %d",
-		       dm_wdt_action_name(d->action), guest_clock_kind_name(d->clock_kind), d->nvcpus,
-		       enabled, barked, fired);
+		       dm_wdt_action_name(d->action), guest_clock_kind_name(d->clock_kind),
+		       d->nvcpus, enabled, barked, fired);
 	return len < 0 || (unsigned long)len >= n ? -ENOSPC : 0;
 }
 
