@@ -4,14 +4,17 @@
  * Unit tests of the QMP monitor's protocol (hv/qmp.c) through qmp_feed(): the
  * greeting and capabilities negotiation, QEMU's reply and error shapes, the
  * "id" echo, watchdog-set-action reaching the reboot API, and hostile input
- * (malformed, non-object, oversized, deeply nested) answered with errors.
+ * (malformed, non-object, oversized, deeply nested) answered with errors; QEMU's
+ * monitor spelling, and the unix-socket listener's care for existing files.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "chardev.h"
 #include "dm_reset.h"
 #include "qmp.h"
 #include "unit.h"
@@ -208,10 +211,74 @@ static void test_query_watchdogs_lists_registered_devices(void)
 	CU_ASSERT_EQUAL(ctx.nstatus, 0);
 }
 
+/* QEMU's monitor spelling becomes a --qmp value; the options that do not fit are refused. */
+static void test_qemu_monitor_spelling(void)
+{
+	CU_ASSERT_EQUAL(qmp_check_spec("unix:/tmp/q"), 0);
+	CU_ASSERT_EQUAL(qmp_check_spec("unix:path=/tmp/q,server=on,wait=off"), 0);
+	CU_ASSERT_EQUAL(qmp_check_spec("tcp:1234"), -EINVAL);
+	CU_ASSERT_EQUAL(qmp_check_spec("unix:/tmp/q,server=maybe"), -EINVAL);
+	CU_ASSERT_EQUAL(qmp_qemu_mon("chardev=c0,mode=control"), -EINVAL); /* no -chardev yet */
+	CU_ASSERT_EQUAL(qmp_qemu_chardev("file,path=/tmp/x,id=c0"), -EINVAL);
+	CU_ASSERT_EQUAL(qmp_qemu_chardev("socket,id=c0"), -EINVAL);
+	CU_ASSERT_EQUAL(qmp_qemu_chardev("socket,path=/tmp/m.sock,id=c0"), 0);
+	CU_ASSERT_EQUAL(qmp_qemu_mon("chardev=c1,mode=control"), -EINVAL);
+	CU_ASSERT_EQUAL(qmp_qemu_mon("chardev=c0,mode=readline"), -EINVAL);
+	CU_ASSERT_PTR_NULL(qmp_qemu_spec());
+	CU_ASSERT_EQUAL(qmp_qemu_mon("chardev=c0,mode=control"), 0);
+	CU_ASSERT_STRING_EQUAL(qmp_qemu_spec(), "unix:/tmp/m.sock");
+	CU_ASSERT_EQUAL(qmp_qemu_chardev("socket,id=mon,path=/tmp/n.sock,server=on,wait=off"), 0);
+	CU_ASSERT_EQUAL(qmp_qemu_mon("chardev=mon,mode=control"), 0);
+	CU_ASSERT_STRING_EQUAL(qmp_qemu_spec(), "unix:/tmp/n.sock,server=on");
+}
+
+/* chardev.h: a listener never replaces a live socket or another file, only a stale socket. */
+static void test_chardev_listen_replaces_only_stale_sockets(void)
+{
+	char dir[] = "/tmp/wdt-chardev-XXXXXX", spec[128], path[100];
+	struct chardev c, live;
+	struct stat st;
+	FILE *f;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/s", dir);
+	snprintf(spec, sizeof(spec), "unix:%s,server=on", path);
+	CU_ASSERT_EQUAL_FATAL(chardev_parse(spec, &c), 0);
+	CU_ASSERT_TRUE(c.server);
+	/* a regular file: refused and kept */
+	f = fopen(path, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fputs("data", f);
+	fclose(f);
+	CU_ASSERT_EQUAL(chardev_listen(&c), -EEXIST);
+	CU_ASSERT_TRUE(stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 4);
+	unlink(path);
+	/* a live socket: refused; once closed (it removes its file), listening works */
+	live = c;
+	CU_ASSERT_EQUAL_FATAL(chardev_listen(&live), 0);
+	CU_ASSERT_EQUAL(chardev_listen(&c), -EADDRINUSE);
+	chardev_close(&live);
+	CU_ASSERT_NOT_EQUAL(lstat(path, &st), 0);
+	/* a stale socket (bound, never listened on): replaced */
+	CU_ASSERT_EQUAL_FATAL(chardev_listen(&live), 0);
+	close(live.lfd); /* dies without cleaning up: the file stays */
+	CU_ASSERT_EQUAL(lstat(path, &st), 0);
+	CU_ASSERT_EQUAL(chardev_listen(&c), 0);
+	chardev_close(&c);
+	CU_ASSERT_NOT_EQUAL(lstat(path, &st), 0);
+	CU_ASSERT_EQUAL(chardev_parse("unix:", &c), -EINVAL);
+	CU_ASSERT_EQUAL(chardev_parse("unix:/x,frob", &c), -EINVAL);
+	CU_ASSERT_EQUAL(chardev_parse("unix:path=/x,server,nowait", &c), 0);
+	CU_ASSERT_TRUE(c.server && !c.wait && !strcmp(c.path, "/x"));
+	rmdir(dir);
+}
+
 UNIT_SUITE(qmp, suite_init, suite_cleanup,
 	   UNIT_TEST(test_greeting_and_negotiation),
 	   UNIT_TEST(test_status_version_and_id_echo),
 	   UNIT_TEST(test_errors_for_bad_requests),
 	   UNIT_TEST(test_huge_and_deep_inputs_get_errors),
 	   UNIT_TEST(test_watchdog_set_action_overrides_devices),
-	   UNIT_TEST(test_query_watchdogs_lists_registered_devices));
+	   UNIT_TEST(test_query_watchdogs_lists_registered_devices),
+	   UNIT_TEST(test_qemu_monitor_spelling),
+	   UNIT_TEST(test_chardev_listen_replaces_only_stale_sockets));

@@ -87,55 +87,6 @@ static int set_once(const char **slot, const char *val, const char *name)
 	return 0;
 }
 
-/*
- * QEMU's monitor spelling, "-chardev socket,path=Q,id=X[,server=on]" with
- * "-mon chardev=X,mode=control", becomes --qmp unix:Q[,server=on].
- */
-static struct {
-	char id[64];
-	char spec[160];
-	bool mon;
-} qemu_mon;
-
-static const char *kv_find(const char *opts, const char *key, size_t *len)
-{
-	size_t klen = strlen(key);
-
-	for (const char *p = opts; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL) {
-		if (strncmp(p, key, klen) == 0 && p[klen] == '=') {
-			*len = strcspn(p + klen + 1, ",");
-			return p + klen + 1;
-		}
-	}
-	return NULL;
-}
-
-static int qemu_monitor_opt(bool mon, const char *arg)
-{
-	const char *v, *path, *server;
-	size_t n, plen, slen = 0;
-
-	if (mon) {
-		v = kv_find(arg, "chardev", &n);
-		if (!v || n != strlen(qemu_mon.id) || strncmp(v, qemu_mon.id, n) ||
-		    !strstr(arg, "mode=control"))
-			return usage_error("unsupported -mon (expected chardev=ID,mode=control "
-					   "after -chardev socket,path=PATH,id=ID)", arg);
-		qemu_mon.mon = true;
-		return 0;
-	}
-	path = kv_find(arg, "path", &plen);
-	v = kv_find(arg, "id", &n);
-	server = kv_find(arg, "server", &slen);
-	if (strncmp(arg, "socket,", 7) || !path || !v || n >= sizeof(qemu_mon.id) ||
-	    plen + 20 >= sizeof(qemu_mon.spec))
-		return usage_error("unsupported -chardev (expected socket,path=PATH,id=ID)", arg);
-	snprintf(qemu_mon.id, sizeof(qemu_mon.id), "%.*s", (int)n, v);
-	snprintf(qemu_mon.spec, sizeof(qemu_mon.spec), "unix:%.*s%s", (int)plen, path,
-		 server && strncmp(server, "on", slen) == 0 && slen == 2 ? ",server=on" : "");
-	return 0;
-}
-
 /* QEMU's single-dash long options, before "--": -qmp, -chardev, -mon. */
 static void qemu_spellings(int argc, char **argv)
 {
@@ -196,9 +147,14 @@ static int parse_args(int argc, char **argv, struct dm_options *o)
 						   "unix:PATH,server=on)", optarg);
 			break;
 		case OPT_CHARDEV:
+			if (qmp_qemu_chardev(optarg))
+				return usage_error("unsupported -chardev (expected "
+						   "socket,path=PATH,id=ID[,server=on])", optarg);
+			break;
 		case OPT_MON:
-			if (qemu_monitor_opt(c == OPT_MON, optarg))
-				return -EINVAL;
+			if (qmp_qemu_mon(optarg))
+				return usage_error("unsupported -mon (expected chardev=ID,mode=control "
+						   "after -chardev socket,path=PATH,id=ID)", optarg);
 			break;
 		case 'v':
 			o->verbose++;
@@ -220,7 +176,7 @@ static int parse_args(int argc, char **argv, struct dm_options *o)
 			return -EINVAL;
 		}
 	}
-	if (qemu_mon.mon && set_once(&o->qmp, qemu_mon.spec, "--qmp"))
+	if (qmp_qemu_spec() && set_once(&o->qmp, qmp_qemu_spec(), "--qmp"))
 		return -EINVAL;
 	if (optind < argc) {
 		if (strcmp(argv[optind - 1], "--") != 0)

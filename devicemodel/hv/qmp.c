@@ -945,6 +945,63 @@ static void *qmp_thread(void *arg)
 	return NULL;
 }
 
+/* ---- QEMU's monitor options ---- */
+
+static struct {
+	char id[64];
+	char spec[160];
+	bool mon;
+} qemu_mon;
+
+/* The value of key= in a QEMU option string, *len its length; NULL if absent. */
+static const char *kv_find(const char *opts, const char *key, size_t *len)
+{
+	size_t klen = strlen(key);
+
+	for (const char *p = opts; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL) {
+		if (strncmp(p, key, klen) == 0 && p[klen] == '=') {
+			*len = strcspn(p + klen + 1, ",");
+			return p + klen + 1;
+		}
+	}
+	return NULL;
+}
+
+int qmp_qemu_chardev(const char *arg)
+{
+	const char *path, *id, *server;
+	size_t plen, n, slen = 0;
+
+	path = kv_find(arg, "path", &plen);
+	id = kv_find(arg, "id", &n);
+	server = kv_find(arg, "server", &slen);
+	if (strncmp(arg, "socket,", 7) || !path || !id || n >= sizeof(qemu_mon.id) ||
+	    plen + 20 >= sizeof(qemu_mon.spec))
+		return -EINVAL;
+	snprintf(qemu_mon.id, sizeof(qemu_mon.id), "%.*s", (int)n, id);
+	snprintf(qemu_mon.spec, sizeof(qemu_mon.spec), "unix:%.*s%s", (int)plen, path,
+		 server && slen == 2 && strncmp(server, "on", 2) == 0 ? ",server=on" : "");
+	return 0;
+}
+
+int qmp_qemu_mon(const char *arg)
+{
+	size_t n;
+	const char *v = kv_find(arg, "chardev", &n);
+	const char *mode = strstr(arg, "mode=control");
+
+	if (!v || !qemu_mon.id[0] || n != strlen(qemu_mon.id) || strncmp(v, qemu_mon.id, n) ||
+	    !mode || (mode != arg && mode[-1] != ','))
+		return -EINVAL;
+	qemu_mon.mon = true;
+	return 0;
+}
+
+const char *qmp_qemu_spec(void)
+{
+	return qemu_mon.mon ? qemu_mon.spec : NULL;
+}
+
 int qmp_check_spec(const char *spec)
 {
 	struct chardev c;

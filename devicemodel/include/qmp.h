@@ -34,6 +34,16 @@ int qmp_start(struct vmctx *ctx, const char *spec);
 /* Ends the monitor thread and closes its sockets.  Idempotent. */
 void qmp_stop(void);
 
+/*
+ * QEMU's monitor spelling: "-chardev socket,path=Q,id=X[,server=on]" and then
+ * "-mon chardev=X,mode=control" (the -chardev before it, the last one wins).
+ * Each 0 or -EINVAL; afterwards qmp_qemu_spec() is the --qmp value they mean
+ * (unix:Q[,server=on]), or NULL when no -mon was given.
+ */
+int qmp_qemu_chardev(const char *arg);
+int qmp_qemu_mon(const char *arg);
+const char *qmp_qemu_spec(void);
+
 /* Whether spec is a valid --qmp value: 0 or -EINVAL. */
 int qmp_check_spec(const char *spec);
 
