@@ -470,6 +470,7 @@ static int default_vm_op(enum qmp_vm_op op)
 		vm_reset(qmp.ctx, "host");
 		return 0;
 	case QMP_VM_QUIT:
+		dm_event_emit("SHUTDOWN", QMP_QUIT_EVENT_DATA);
 		return kill(getpid(), SIGTERM) ? -errno : 0;
 	}
 	return -EINVAL;
@@ -550,11 +551,7 @@ static void cmd_query_version(struct qmp_req *r)
 
 static void cmd_vm(struct qmp_req *r, enum qmp_vm_op op)
 {
-	int rc;
-
-	if (op == QMP_VM_QUIT)
-		dm_event_emit("SHUTDOWN", "\"guest\": false, \"reason\": \"host-qmp-quit\"");
-	rc = qmp_vm(op);
+	int rc = qmp_vm(op);
 
 	if (rc)
 		reply_error(r, "GenericError", "%s", strerror(-rc));

@@ -793,6 +793,7 @@ static int qtest_qmp_vm(void *arg, enum qmp_vm_op op)
 		vm_reset(q->ctx, "host");
 		break;
 	case QMP_VM_QUIT:
+		dm_event_emit("SHUTDOWN", QMP_QUIT_EVENT_DATA);
 		__atomic_store_n(&q->quit, true, __ATOMIC_RELEASE);
 		if (wake_pipe[1] >= 0 && write(wake_pipe[1], "q", 1) < 0)
 			pr_warn("qtest: cannot wake the session: %s\n", strerror(errno));

@@ -1308,6 +1308,7 @@ static void sim_do_host_op(struct sim *s, enum qmp_vm_op op)
 		}
 		break;
 	case QMP_VM_QUIT:
+		dm_event_emit("SHUTDOWN", QMP_QUIT_EVENT_DATA);
 		sim_set_gate(s, &s->stop);
 		break;
 	}
