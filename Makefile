@@ -92,8 +92,8 @@ TSAN_SUITES ?= timer mem inout pci platform vcpu_stall
 
 # Everything that runs without a guest kernel, in about three minutes on two
 # cores: build, unit (plain, ASan+UBSan, TSan), ACRN headers, qtest scenarios,
-# the command line, the fault cases, valgrind, the fuzz smoke runs and the
-# real-time simulated-vCPU test.  `make e2e` (real guests) is run by .ci/run too.
+# the command line, QEMU's own qtest/QMP clients, the fault cases, valgrind, the
+# fuzz smoke runs and the real-time simulated-vCPU test.  `make e2e` (real guests) is run by .ci/run too.
 check: deps fuzz-deps
 	$(MAKE) all
 	$(MAKE) unit
