@@ -160,6 +160,16 @@ static void test_huge_and_deep_inputs_get_errors(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "JSON nested too deeply"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "{\"return\": {}}\r\n"));
 	free(out);
+	/* never finished: a string that does not end, brackets that do not close */
+	memcpy(in, "{\"execute\": \"", 13);
+	memset(in + 13, 'y', 70000);
+	out = feed(in, 70013);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "JSON message too large"));
+	free(out);
+	memset(in, '{', 1000);
+	out = feed(in, 1000);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "JSON message too large"));
+	free(out);
 	free(in);
 }
 

@@ -699,10 +699,22 @@ static void qmp_message(struct qmp_client *c, const char *msg, size_t n, struct 
 
 /* ---- input scanner: splits the byte stream into JSON values ---- */
 
-static void scan_store(struct qmp_client *c, char ch)
+/* The value outgrew the limits: answered at once, the rest of it is skipped. */
+static void scan_overflow(struct qmp_client *c, struct qmp_buf *out)
+{
+	struct qmp_req r = {.out = out};
+
+	if (c->overflow)
+		return;
+	c->overflow = true;
+	reply_error(&r, "GenericError", "JSON message too large (limit %u bytes, depth %d)",
+		    QMP_MSG_MAX, QMP_DEPTH_MAX * 4);
+}
+
+static void scan_store(struct qmp_client *c, char ch, struct qmp_buf *out)
 {
 	if (c->inlen >= QMP_MSG_MAX) {
-		c->overflow = true;
+		scan_overflow(c, out);
 		return;
 	}
 	c->in[c->inlen++] = ch;
@@ -710,12 +722,7 @@ static void scan_store(struct qmp_client *c, char ch)
 
 static void scan_done(struct qmp_client *c, struct qmp_buf *out)
 {
-	struct qmp_req r = {.out = out};
-
-	if (c->overflow)
-		reply_error(&r, "GenericError", "JSON message too large (limit %u bytes)",
-			    QMP_MSG_MAX);
-	else if (c->inlen)
+	if (!c->overflow && c->inlen)
 		qmp_message(c, c->in, c->inlen, out);
 	c->inlen = 0;
 	c->depth = 0;
@@ -749,7 +756,7 @@ static void scan_byte(struct qmp_client *c, char ch, struct qmp_buf *out)
 		return;
 	}
 	if (c->quote) {
-		scan_store(c, ch);
+		scan_store(c, ch, out);
 		if (c->escape)
 			c->escape = false;
 		else if (ch == '\\')
@@ -767,14 +774,14 @@ static void scan_byte(struct qmp_client *c, char ch, struct qmp_buf *out)
 		if (ch != '{' && ch != '[')
 			c->scalar = true;
 	}
-	scan_store(c, ch);
+	scan_store(c, ch, out);
 	if (ch == '"' || ch == '\'') {
 		c->quote = ch;
 	} else if (ch == '{' || ch == '[') {
 		if (c->depth < QMP_DEPTH_MAX * 4)
 			c->depth++;
 		else
-			c->overflow = true;
+			scan_overflow(c, out);
 	} else if ((ch == '}' || ch == ']') && c->depth > 0) {
 		if (--c->depth == 0)
 			scan_done(c, out);
