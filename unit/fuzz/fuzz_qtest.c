@@ -11,7 +11,8 @@
  * clock invariants hold after the session.  Inputs that step the virtual
  * clock by more than 2^27 ns in total are skipped: a free-running watchdog
  * with preload 0 fires every 960 ns, so huge steps only make the run slow
- * (long steps are covered by fuzz_mmio_stall and by unit tests).
+ * (long steps are covered by fuzz_mmio_stall and by unit tests); so are
+ * byte commands (read, write, memset, ...) of more than 64 KiB.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -43,17 +44,40 @@ static bool blank(const char *s, size_t n)
 	return true;
 }
 
-/* "clock_step N" / "clock_set N": adds N (as qtest parses it) to the clock budget. */
+#define MAX_DATA_BYTES (1ULL << 16)
+
+/* The SIZE of read/b64read/write/b64write/memset ADDR SIZE ...: above 64 KiB only slow. */
+static bool data_too_big(const char *cmd, char **save)
+{
+	static const char *const cmds[] = {"read", "b64read", "write", "b64write", "memset"};
+	char *size;
+
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (strcmp(cmd, cmds[i]) != 0)
+			continue;
+		if (!strtok_r(NULL, " \t\r", save) || !(size = strtok_r(NULL, " \t\r", save)))
+			return false;
+		return strtoull(size, NULL, 0) > MAX_DATA_BYTES;
+	}
+	return false;
+}
+
+/*
+ * "clock_step N" / "clock_set N": adds N (as qtest parses it) to the clock
+ * budget; byte commands over MAX_DATA_BYTES make the input too slow as well.
+ */
 static void count_clock(struct qtest_expect *e, const char *line, size_t n)
 {
 	char buf[128], *save = NULL, *cmd, *arg;
 	unsigned long long v;
 
 	if (n >= sizeof(buf))
-		return;
+		n = sizeof(buf) - 1; /* the words that matter are at the start */
 	memcpy(buf, line, n);
 	buf[n] = '\0';
 	cmd = strtok_r(buf, " \t\r", &save);
+	if (cmd && data_too_big(cmd, &save))
+		e->too_slow = true;
 	if (!cmd || strncmp(cmd, "clock_s", 7) != 0)
 		return;
 	arg = strtok_r(NULL, " \t\r", &save);
