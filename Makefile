@@ -27,7 +27,7 @@ MAIN_OBJ  := $(DM_MAIN:%.c=$(BUILD)/%.o)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/%.o)
 BENCHES   := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all deps check unit acrn-check qtest-samples cli asan tsan bench demo e2e clean mutants
+.PHONY: all deps check unit acrn-check qtest-samples cli asan tsan bench demo e2e clean mutants qemu-clients
 all: $(BUILD)/wdt-dm
 
 # Device and front-end objects are linked directly (never from a static .a,
@@ -84,6 +84,11 @@ qtest-samples: $(BUILD)/wdt-dm
 cli: $(BUILD)/wdt-dm
 	@sh tests/cli.sh $(BUILD)/wdt-dm
 
+# QEMU 7.2's own clients (libqtest, qemu.machine.qtest, qemu.qmp) from Debian's
+# source package, unchanged, against wdt-dm (issue 15; tests/qemu-clients/run.sh).
+qemu-clients: $(BUILD)/wdt-dm
+	@sh tests/qemu-clients/run.sh $(BUILD)/wdt-dm
+
 asan:
 	$(MAKE) BUILD=build/asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" unit
 
@@ -95,8 +100,8 @@ TSAN_SUITES ?= timer mem inout pci platform vcpu_stall
 
 # Everything that runs without a guest kernel, in about three minutes on two
 # cores: build, unit (plain, ASan+UBSan, TSan), ACRN headers, qtest scenarios,
-# the command line, the fault cases, valgrind, the fuzz smoke runs and the
-# real-time simulated-vCPU test.  `make e2e` (real guests) is run by .ci/run too.
+# the command line, QEMU's own qtest/QMP clients, the fault cases, valgrind, the
+# fuzz smoke runs and the real-time simulated-vCPU test.  `make e2e` (real guests) is run by .ci/run too.
 check: deps fuzz-deps
 	$(MAKE) self-contained
 	$(MAKE) all
@@ -104,6 +109,7 @@ check: deps fuzz-deps
 	$(MAKE) acrn-check
 	$(MAKE) qtest-samples
 	$(MAKE) cli
+	$(MAKE) qemu-clients
 	$(MAKE) fault-cases
 	$(MAKE) tsan
 	$(MAKE) asan

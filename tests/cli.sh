@@ -88,9 +88,9 @@ bad_says "stall window on a BAR" "overlaps wdt-i6300esb" \
 bad_says "stall window past the end" "past the end" \
 	--vcpu-stall base=0xfffffffffffff000 --qtest stdio
 bad_says "stall window unaligned" "aligned" --vcpu-stall base=0x3800 --qtest stdio
-bad "qtest socket in a missing directory" --qtest "unix:$tmp/missing/sock"
+bad "qtest socket in a missing directory" --qtest "unix:$tmp/missing/sock,server=on"
 mkdir "$tmp/ro" && chmod 755 "$tmp/ro" && chmod 711 "$tmp"
-bad_as_nobody "qtest socket in a directory nobody may write" --qtest "unix:$tmp/ro/sock"
+bad_as_nobody "qtest socket in a directory nobody may write" --qtest "unix:$tmp/ro/sock,server=on"
 bad_says "slot 0 under QEMU" "slot 0 is QEMU's" -s 0,wdt-i6300esb -- qemu-system-x86_64
 bad_says "slot 0 function 3 under QEMU" "slot 0 is QEMU's" \
 	-s 0:3,wdt-i6300esb -- qemu-system-x86_64
@@ -108,5 +108,72 @@ good "given uuid" "OK 10" -U 6ba7b810-9dad-11d1-80b4-00c04fd430c8 --qtest stdio
 # shellcheck disable=SC2046 # one word per option
 good "a watchdog at every slot and function" "OK 10" $(all_functions) --qtest stdio
 good "function 1 with function 0" "OK 10" -s 5,wdt-i6300esb -s 5:1,wdt-i6300esb --qtest stdio
+
+# -- issue 15: QEMU's spellings (-m, unix:PATH[,server=on], -qmp, -chardev/-mon)
+bad "bad -m" -m 0 --qtest stdio
+bad "bad -m suffix" -m 12Q --qtest stdio
+bad "bad qtest server flag" --qtest "unix:$tmp/s,server=maybe"
+bad "bad qmp value" --qmp tcp:1 --qtest stdio
+bad "-mon without its -chardev" -mon chardev=nope,mode=control --qtest stdio
+bad "-chardev not a socket" -chardev file,path=x,id=c -mon chardev=c,mode=control --qtest stdio
+good "-m with a suffix" "OK 10" -m 1G --qtest stdio
+good "-m in MiB" "OK 10" -m 64 --qtest stdio
+
+check() { # check <description> <condition...>
+	desc=$1
+	shift
+	if "$@"; then
+		pass=$((pass + 1))
+	else
+		echo "cli: FAIL $desc"
+		sed 's/^/    /' "$tmp/err" 2>/dev/null
+		fail=$((fail + 1))
+	fi
+}
+
+# A listening qtest never replaces anything but a stale socket: a regular file is
+# refused (status 2: the PATH given cannot be used) and left as it was.
+echo precious >"$tmp/file"
+"$dm" --qtest "unix:$tmp/file,server=on" </dev/null >/dev/null 2>"$tmp/err"
+check "server=on refuses a regular file (status $?)" test "$?" -eq 2 -a "$(cat "$tmp/file")" = precious
+# unix:PATH connects, as QEMU's -qtest does: to nothing, status 1
+"$dm" --qtest "unix:$tmp/nobody" </dev/null >/dev/null 2>"$tmp/err"
+check "unix:PATH with nobody listening (status $?)" test "$?" -eq 1
+# connects to a listening peer, which gets QEMU's replies; SIGTERM ends the run with 0
+python3 - "$dm" "$tmp" <<'PY' >"$tmp/err" 2>&1
+import os, signal, socket, subprocess, sys
+dm, tmp = sys.argv[1], sys.argv[2]
+path = os.path.join(tmp, "peer.sock")
+srv = socket.socket(socket.AF_UNIX)
+srv.bind(path)
+srv.listen(1)
+srv.settimeout(30)
+p = subprocess.Popen([dm, "--qtest", "unix:" + path], stdin=subprocess.DEVNULL)
+c, _ = srv.accept()
+f = c.makefile("rw")
+f.write("endianness\ninl 0xcfc\n")
+f.flush()
+got = [f.readline().strip(), f.readline().strip()]
+p.send_signal(signal.SIGTERM)
+rc = p.wait(timeout=30)
+ok = got == ["OK little", "OK 0xffffffff"] and rc == 0
+print("replies", got, "status", rc)
+sys.exit(0 if ok else 1)
+PY
+check "unix:PATH connects; SIGTERM ends with status 0" test "$?" -eq 0
+# a stale socket of a dead run is replaced; the listener removes its socket at the end
+python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' "$tmp/stale"
+printf 'inb 0x80\n' | timeout 30 python3 -c '
+import socket, sys, time
+for _ in range(1000):
+    try:
+        s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); break
+    except OSError:
+        time.sleep(0.01)
+s.sendall(b"inb 0x80\n"); print(s.makefile().readline().strip())' "$tmp/stale" >"$tmp/out" &
+"$dm" --qtest "unix:$tmp/stale,server=on" </dev/null >/dev/null 2>"$tmp/err"
+rc=$?
+wait
+check "server=on replaces a stale socket (status $rc)" test "$rc" -eq 0 -a "$(cat "$tmp/out")" = "OK 0x00ff" -a ! -e "$tmp/stale"
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -169,7 +169,7 @@ static void test_reset_action_resets_the_vm_and_the_session_goes_on(void)
 
 	bring_up("reset");
 	expire_in_session("outl 0xcf8 0x80002868\ninb 0xcfc\n", &t0);
-	snprintf(want, sizeof(want), ARM_REPLIES "OK %" PRIu64 "\nOK\nOK 0x00\n", t0 + 10000000);
+	snprintf(want, sizeof(want), ARM_REPLIES "OK %" PRIu64 "\nOK\nOK 0x0000\n", t0 + 10000000);
 	expect_out(want);
 	i = event_at("\"event\": \"RESET\"");
 	CU_ASSERT(i >= 0);
@@ -221,7 +221,7 @@ static void check_action_does_nothing_to_the_vm(const char *action)
 
 	bring_up(action);
 	expire_in_session("inb 0x80\n", &t0);
-	snprintf(want, sizeof(want), ARM_REPLIES "OK %" PRIu64 "\nOK 0xff\n", t0 + 10000000);
+	snprintf(want, sizeof(want), ARM_REPLIES "OK %" PRIu64 "\nOK 0x00ff\n", t0 + 10000000);
 	expect_out(want);
 	snprintf(ev, sizeof(ev), "\"action\": \"%s\"", action);
 	CU_ASSERT(event_at(ev) >= 0);
@@ -299,7 +299,7 @@ static void test_system_reset_resets_every_device(void)
 	snprintf(script + len, sizeof(script) - (size_t)len,
 		 "system_reset\noutl 0xcf8 0x80002868\ninb 0xcfc\n");
 	session(script);
-	expect_out(ARM_REPLIES "OK\nOK\nOK 0x00\n");
+	expect_out(ARM_REPLIES "OK\nOK\nOK 0x0000\n");
 	i = event_at("\"event\": \"RESET\"");
 	CU_ASSERT(i >= 0);
 	if (i >= 0)

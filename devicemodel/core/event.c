@@ -29,6 +29,8 @@ static struct {
 	char uuid[40];
 	void (*sink)(const char *line, void *arg);
 	void *sink_arg;
+	void (*monitor)(const char *line, void *arg);
+	void *monitor_arg;
 	unsigned long count;
 	unsigned long write_errors;
 } ev = {
@@ -82,6 +84,14 @@ void dm_event_set_sink(void (*fn)(const char *line, void *arg), void *arg)
 	pthread_mutex_lock(&ev.lock);
 	ev.sink = fn;
 	ev.sink_arg = arg;
+	pthread_mutex_unlock(&ev.lock);
+}
+
+void dm_event_set_monitor(void (*fn)(const char *line, void *arg), void *arg)
+{
+	pthread_mutex_lock(&ev.lock);
+	ev.monitor = fn;
+	ev.monitor_arg = arg;
 	pthread_mutex_unlock(&ev.lock);
 }
 
@@ -193,6 +203,8 @@ void dm_event_emit(const char *name, const char *data_fmt, ...)
 	ev.count++;
 	if (ev.sink)
 		ev.sink(line, ev.sink_arg);
+	if (ev.monitor)
+		ev.monitor(line, ev.monitor_arg);
 	line[n++] = '\n';
 	event_write_locked(line, (size_t)n);
 	pthread_mutex_unlock(&ev.lock);

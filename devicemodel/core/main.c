@@ -21,6 +21,7 @@
 #include "mem.h"
 #include "mmio_dev.h"
 #include "pci_core.h"
+#include "qmp.h"
 #include "vm_clock.h"
 #include "vmctx.h"
 
@@ -32,7 +33,7 @@ SET_DECLARE(dm_frontend_set, struct dm_frontend);
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: wdt-dm [options] --qtest stdio|unix:PATH\n"
+		"usage: wdt-dm [options] --qtest stdio|unix:PATH[,server=on]\n"
 		"       wdt-dm [options] --sim <scenario>\n"
 		"       wdt-dm [options] -- qemu-system-x86_64 [qemu options]\n"
 		"options:\n"
@@ -41,7 +42,10 @@ static void usage(FILE *f)
 		"                          clock=procfs|cputime|monotonic|virtual,action=<action>\n"
 		"  -U, --uuid <uuid>       the VM's UUID (generated when absent)\n"
 		"  --events <file|->       write events as JSON lines\n"
-		"  --qtest stdio|unix:PATH qtest front end (virtual clock)\n"
+		"  --qtest stdio|unix:PATH[,server=on]\n"
+		"                          qtest front end (virtual clock); unix:PATH connects\n"
+		"  -m <size>               guest RAM of the qtest front end (default 128M)\n"
+		"  --qmp unix:PATH[,server=on]  QMP monitor (also QEMU's -qmp, -chardev + -mon)\n"
 		"  --sim <scenario>        simulated-vCPU front end\n"
 		"  -v, --verbose           more log output (repeat for debug)\n"
 		"  -h, --help              this text\n"
@@ -56,7 +60,8 @@ static int usage_error(const char *what, const char *arg)
 	return -EINVAL;
 }
 
-enum { OPT_VCPU_STALL = 0x100, OPT_EVENTS, OPT_QTEST, OPT_SIM, OPT_VERSION };
+enum { OPT_VCPU_STALL = 0x100, OPT_EVENTS, OPT_QTEST, OPT_SIM, OPT_VERSION, OPT_QMP,
+       OPT_CHARDEV, OPT_MON };
 
 static const struct option long_opts[] = {
 	{"uuid", required_argument, NULL, 'U'},
@@ -64,6 +69,10 @@ static const struct option long_opts[] = {
 	{"events", required_argument, NULL, OPT_EVENTS},
 	{"qtest", required_argument, NULL, OPT_QTEST},
 	{"sim", required_argument, NULL, OPT_SIM},
+	{"qmp", required_argument, NULL, OPT_QMP},
+	{"chardev", required_argument, NULL, OPT_CHARDEV},
+	{"mon", required_argument, NULL, OPT_MON},
+	{"memsize", required_argument, NULL, 'm'},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, OPT_VERSION},
@@ -78,13 +87,29 @@ static int set_once(const char **slot, const char *val, const char *name)
 	return 0;
 }
 
+/* QEMU's single-dash long options, before "--": -qmp, -chardev, -mon. */
+static void qemu_spellings(int argc, char **argv)
+{
+	static char qmp[] = "--qmp", chardev[] = "--chardev", mon[] = "--mon";
+
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strcmp(argv[i], "-qmp") == 0)
+			argv[i] = qmp;
+		else if (strcmp(argv[i], "-chardev") == 0)
+			argv[i] = chardev;
+		else if (strcmp(argv[i], "-mon") == 0)
+			argv[i] = mon;
+	}
+}
+
 /* Returns 0 to run, 1 to exit 0 (help/version), -EINVAL for a usage error. */
 static int parse_args(int argc, char **argv, struct dm_options *o)
 {
 	int c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+s:U:vh", long_opts, NULL)) != -1) {
+	qemu_spellings(argc, argv);
+	while ((c = getopt_long(argc, argv, "+s:U:m:vh", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			if (pci_parse_slot(optarg) != 0)
@@ -110,6 +135,27 @@ static int parse_args(int argc, char **argv, struct dm_options *o)
 			if (set_once(&o->sim, optarg, "--sim"))
 				return -EINVAL;
 			break;
+		case 'm':
+			if (set_once(&o->mem_size, optarg, "-m"))
+				return -EINVAL;
+			break;
+		case OPT_QMP:
+			if (set_once(&o->qmp, optarg, "--qmp"))
+				return -EINVAL;
+			if (qmp_check_spec(optarg))
+				return usage_error("bad --qmp value (expected unix:PATH or "
+						   "unix:PATH,server=on)", optarg);
+			break;
+		case OPT_CHARDEV:
+			if (qmp_qemu_chardev(optarg))
+				return usage_error("unsupported -chardev (expected "
+						   "socket,path=PATH,id=ID[,server=on])", optarg);
+			break;
+		case OPT_MON:
+			if (qmp_qemu_mon(optarg))
+				return usage_error("unsupported -mon (expected chardev=ID,mode=control "
+						   "after -chardev socket,path=PATH,id=ID)", optarg);
+			break;
 		case 'v':
 			o->verbose++;
 			break;
@@ -130,6 +176,8 @@ static int parse_args(int argc, char **argv, struct dm_options *o)
 			return -EINVAL;
 		}
 	}
+	if (qmp_qemu_spec() && set_once(&o->qmp, qmp_qemu_spec(), "--qmp"))
+		return -EINVAL;
 	if (optind < argc) {
 		if (strcmp(argv[optind - 1], "--") != 0)
 			return usage_error("unexpected argument", argv[optind]);
@@ -237,7 +285,15 @@ static int run(struct vmctx *ctx, const struct dm_options *o)
 				strerror(-rc));
 		return rc == -EINVAL ? EXIT_USAGE : 1;
 	}
+	rc = o->qmp ? qmp_start(ctx, o->qmp) : 0;
+	if (rc) {
+		fprintf(stderr, "wdt-dm: QMP socket %s: %s\n", o->qmp, strerror(-rc));
+		vm_devices_deinit(ctx);
+		timer_core_fini();
+		return 1;
+	}
 	rc = fe->run(ctx, o);
+	qmp_stop();
 	vm_devices_deinit(ctx);
 	timer_core_fini();
 	return rc;

@@ -288,3 +288,20 @@ int mem_access(struct vmctx *ctx, int vcpu, int dir, uint64_t addr, int size, ui
 		*val = size == 8 ? ~0ULL : (1ULL << (8 * size)) - 1;
 	return err;
 }
+
+int mem_range_from(uint64_t addr, struct mem_range *out)
+{
+	size_t i;
+	int err = pthread_rwlock_rdlock(&mem_lock);
+
+	if (err)
+		return -err;
+	i = upper_bound(addr);
+	if (i > 0 && range_has(&mem_ranges[i - 1], addr))
+		i--;
+	err = i < mem_count ? 0 : -ENOENT;
+	if (!err)
+		*out = mem_ranges[i];
+	mem_unlock();
+	return err;
+}

@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <uuid/uuid.h>
@@ -123,9 +124,17 @@ static void queue_request(struct vmctx *ctx, const struct vm_action_req *req)
 void dm_watchdog_expired(struct vmctx *ctx, enum dm_wdt_action action, const char *device,
 			 const char *id, const char *stage)
 {
-	struct vm_action_req req = {.action = action};
+	struct vm_action_req req;
 	char edev[VM_REQ_STR * 2], eid[VM_REQ_STR * 2], estage[VM_REQ_STR * 2];
 
+	if (ctx) {
+		pthread_mutex_lock(&ctx->lock);
+		if (ctx->action_set)
+			action = ctx->action;
+		pthread_mutex_unlock(&ctx->lock);
+	}
+	memset(&req, 0, sizeof(req));
+	req.action = action;
 	copy_str(req.device, sizeof(req.device), device);
 	copy_str(req.id, sizeof(req.id), id);
 	req.vm_ns = vm_clock_now_ns();
@@ -174,4 +183,78 @@ void vm_reset(struct vmctx *ctx, const char *reason)
 		hooks[i].fn(hooks[i].arg);
 	dm_event_emit("RESET", "\"guest\": false, \"reason\": \"%s\"",
 		      dm_event_escape(reason, ereason, sizeof(ereason)));
+}
+
+void vm_set_watchdog_action(struct vmctx *ctx, enum dm_wdt_action a)
+{
+	pthread_mutex_lock(&ctx->lock);
+	ctx->action_set = true;
+	ctx->action = a;
+	pthread_mutex_unlock(&ctx->lock);
+}
+
+int dm_status_register(struct vmctx *ctx, dm_status_fn fn, void *arg)
+{
+	int rc = 0;
+
+	if (!ctx || !fn)
+		return -EINVAL;
+	pthread_mutex_lock(&ctx->lock);
+	if (ctx->nstatus == VM_MAX_RESET_HOOKS)
+		rc = -ENOSPC;
+	else
+		ctx->status[ctx->nstatus++] = (struct vm_status_src){fn, arg};
+	pthread_mutex_unlock(&ctx->lock);
+	return rc;
+}
+
+void dm_status_unregister(struct vmctx *ctx, dm_status_fn fn, void *arg)
+{
+	if (!ctx)
+		return;
+	pthread_mutex_lock(&ctx->lock);
+	for (int i = 0; i < ctx->nstatus; i++) {
+		if (ctx->status[i].fn != fn || ctx->status[i].arg != arg)
+			continue;
+		memmove(&ctx->status[i], &ctx->status[i + 1],
+			(size_t)(ctx->nstatus - i - 1) * sizeof(ctx->status[0]));
+		ctx->nstatus--;
+		break;
+	}
+	pthread_mutex_unlock(&ctx->lock);
+}
+
+#define STATUS_ENTRY_MAX 512
+
+int vm_device_status_json(struct vmctx *ctx, char **json)
+{
+	struct vm_status_src src[VM_MAX_RESET_HOOKS];
+	char entry[STATUS_ENTRY_MAX];
+	size_t len = 0, cap;
+	int n;
+	char *out;
+
+	char over[48] = "null";
+
+	pthread_mutex_lock(&ctx->lock);
+	n = ctx->nstatus;
+	memcpy(src, ctx->status, (size_t)n * sizeof(src[0]));
+	if (ctx->action_set)
+		snprintf(over, sizeof(over), "\"%s\"", dm_wdt_action_name(ctx->action));
+	pthread_mutex_unlock(&ctx->lock);
+	cap = (size_t)n * (STATUS_ENTRY_MAX + 64) + 3;
+	out = malloc(cap);
+	if (!out)
+		return -ENOMEM;
+	out[len++] = '[';
+	for (int i = 0; i < n; i++) {
+		if (src[i].fn(src[i].arg, entry, sizeof(entry)))
+			continue;
+		len += (size_t)snprintf(out + len, cap - len, "%s{%s, \"action-override\": %s}",
+					len > 1 ? ", " : "", entry, over);
+	}
+	out[len++] = ']';
+	out[len] = '\0';
+	*json = out;
+	return 0;
 }

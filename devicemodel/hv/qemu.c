@@ -52,6 +52,7 @@
 #include "log_ratelimit.h"
 #include "mem.h"
 #include "pci_core.h"
+#include "qmp.h"
 #include "vm_clock.h"
 #include "vmctx.h"
 
@@ -112,7 +113,7 @@ struct proxy_conn {
 };
 
 /* QMP commands we may owe QEMU before the handshake is done; sent in this order. */
-enum qmp_want { QMP_WANT_QUIT = 1, QMP_WANT_STOP = 2, QMP_WANT_RESET = 4 };
+enum qmp_want { QMP_WANT_QUIT = 1, QMP_WANT_STOP = 2, QMP_WANT_RESET = 4, QMP_WANT_CONT = 8 };
 
 struct qemu_fe {
 	struct vmctx *ctx;
@@ -131,6 +132,7 @@ struct qemu_fe {
 	size_t qout_len;
 	bool qmp_greeted, qmp_ready;
 	unsigned int qmp_want;
+	unsigned int host_want;    /* from wdt-dm's own monitor (any thread, atomic) */
 
 	pid_t pid;
 	bool exited;
@@ -265,11 +267,13 @@ static void qmp_send_wanted(struct qemu_fe *fe)
 			qmp_send(fe, "system_reset");
 		if (fe->qmp_want & QMP_WANT_STOP)
 			qmp_send(fe, "stop");
+		if (fe->qmp_want & QMP_WANT_CONT)
+			qmp_send(fe, "cont");
 	}
 	fe->qmp_want = 0;
 }
 
-static void qmp_request(struct qemu_fe *fe, enum qmp_want w)
+static void qmp_request(struct qemu_fe *fe, unsigned int w)
 {
 	fe->qmp_want |= w;
 	if (fe->qmp < 0) {
@@ -501,10 +505,34 @@ static void actions_readable(struct qemu_fe *fe)
 	struct vm_action_req r;
 	uint64_t n;
 
+	unsigned int host;
+
 	if (read(fe->evfd, &n, sizeof(n)) < 0 && errno != EAGAIN)
 		pr_warn("action eventfd read: %s\n", strerror(errno));
 	while (vm_action_take(fe->ctx, &r))
 		qemu_do_action(fe, &r);
+	host = __atomic_exchange_n(&fe->host_want, 0, __ATOMIC_ACQ_REL);
+	if (host && !fe->stop_stage) {
+		if (host & QMP_WANT_RESET)
+			fe->reset_reason = "host";
+		qmp_request(fe, host);
+	}
+}
+
+/* wdt-dm's QMP monitor (hv/qmp.c): QEMU owns these, so they go to QEMU's monitor. */
+static int qemu_monitor_vm(void *arg, enum qmp_vm_op op)
+{
+	static const unsigned int want[] = {
+		[QMP_VM_STOP] = QMP_WANT_STOP,
+		[QMP_VM_CONT] = QMP_WANT_CONT,
+		[QMP_VM_RESET] = QMP_WANT_RESET,
+		[QMP_VM_QUIT] = QMP_WANT_QUIT,
+	};
+	struct qemu_fe *fe = arg;
+
+	__atomic_or_fetch(&fe->host_want, want[op], __ATOMIC_ACQ_REL);
+	qemu_action_pending(fe->ctx);
+	return 0;
 }
 
 /* -- proxy connections ------------------------------------------------------ */
@@ -1063,11 +1091,13 @@ static int qemu_fe_open(struct qemu_fe *fe, struct vmctx *ctx)
 		return -errno;
 	ctx->fe_data = fe;
 	ctx->fe = &qemu_fe_ops;
+	qmp_set_vm_ops(&(struct qmp_vm_ops){.vm = qemu_monitor_vm, .arg = fe});
 	return 0;
 }
 
 static void qemu_fe_close(struct qemu_fe *fe)
 {
+	qmp_set_vm_ops(NULL);
 	fe->ctx->fe = NULL;
 	for (int i = 0; i < PROXY_MAX_DEVS; i++) {
 		conn_close(&fe->conns[i]);

@@ -42,8 +42,11 @@
 #include "mem.h"
 #include "mmio_dev.h"
 #include "pci_core.h"
+#include "qmp.h"
 #include "vm_clock.h"
 #include "vmctx.h"
+
+#define SIM_HOST_OPS 16 /* QMP requests queued for the main loop */
 
 /* ---- the guest's view of the devices ---- */
 
@@ -196,6 +199,9 @@ struct sim {
 	pthread_mutex_t gate_lock;
 	pthread_cond_t gate_cond, main_cond;
 	bool wake;
+	/* QMP requests for the main loop, in order (gate_lock) */
+	enum qmp_vm_op host_op[SIM_HOST_OPS];
+	unsigned int host_nops;
 
 	pthread_mutex_t tl_lock; /* timeline output and the event sink's results */
 	unsigned int vm_resets;
@@ -1283,6 +1289,67 @@ static void sim_do_action(struct sim *s, const struct vm_action_req *r)
 	}
 }
 
+/* One of QMP's stop/cont/system_reset/quit, carried out on the main loop like actions. */
+static void sim_do_host_op(struct sim *s, enum qmp_vm_op op)
+{
+	switch (op) {
+	case QMP_VM_RESET:
+		sim_vm_reset(s);
+		break;
+	case QMP_VM_STOP:
+		if (!vm_clock_paused()) {
+			vm_clock_pause();
+			dm_event_emit("STOP", "\"reason\": \"host\"");
+		}
+		sim_set_gate(s, &s->paused);
+		break;
+	case QMP_VM_CONT:
+		pthread_mutex_lock(&s->gate_lock);
+		__atomic_store_n(&s->paused, false, __ATOMIC_RELEASE);
+		pthread_cond_broadcast(&s->gate_cond);
+		pthread_mutex_unlock(&s->gate_lock);
+		if (vm_clock_paused()) {
+			vm_clock_resume();
+			dm_event_emit("RESUME", "%s", "");
+		}
+		break;
+	case QMP_VM_QUIT:
+		dm_event_emit("SHUTDOWN", QMP_QUIT_EVENT_DATA);
+		sim_set_gate(s, &s->stop);
+		break;
+	}
+}
+
+static void sim_do_host_ops(struct sim *s)
+{
+	enum qmp_vm_op ops[SIM_HOST_OPS];
+	unsigned int n;
+
+	pthread_mutex_lock(&s->gate_lock);
+	n = s->host_nops;
+	memcpy(ops, s->host_op, n * sizeof(ops[0]));
+	s->host_nops = 0;
+	pthread_mutex_unlock(&s->gate_lock);
+	for (unsigned int i = 0; i < n; i++)
+		sim_do_host_op(s, ops[i]);
+}
+
+static int sim_qmp_vm(void *arg, enum qmp_vm_op op)
+{
+	struct sim *s = arg;
+	int rc = 0;
+
+	pthread_mutex_lock(&s->gate_lock);
+	if (s->host_nops == SIM_HOST_OPS)
+		rc = -EBUSY;
+	else
+		s->host_op[s->host_nops++] = op;
+	s->wake = true;
+	pthread_cond_signal(&s->main_cond);
+	pthread_mutex_unlock(&s->gate_lock);
+	return rc;
+}
+
 static void sim_main_loop(struct sim *s)
 {
 	struct timespec end = sim_abs_ts(s, s->end);
@@ -1297,6 +1364,7 @@ static void sim_main_loop(struct sim *s)
 		pthread_mutex_unlock(&s->gate_lock);
 		while (vm_action_take(s->ctx, &r))
 			sim_do_action(s, &r);
+		sim_do_host_ops(s);
 		if (rc == ETIMEDOUT)
 			break;
 	}
@@ -1606,10 +1674,12 @@ static int sim_run(struct vmctx *ctx, const struct dm_options *o)
 	s->gen = 1; /* vCPUs start at boot 0: each probes first */
 	s->t0 = sim_mono_ns();
 	s->end = s->sc->duration;
+	qmp_set_vm_ops(&(struct qmp_vm_ops){.vm = sim_qmp_vm, .arg = s});
 	rc = sim_start_vcpus(s);
 	if (rc == 0)
 		sim_main_loop(s);
 	sim_note_end_cpu(s);
+	qmp_set_vm_ops(NULL);
 	sim_join_vcpus(s);
 	dm_event_set_sink(NULL, NULL);
 	ctx->fe = NULL;

@@ -30,6 +30,8 @@ void dm_event_close(void);
 void dm_event_set_uuid(const char *uuid);
 /* Also hand every line (without newline) to fn, e.g. a test's capture. */
 void dm_event_set_sink(void (*fn)(const char *line, void *arg), void *arg);
+/* The QMP monitor's copy of every line (a second, independent hook). */
+void dm_event_set_monitor(void (*fn)(const char *line, void *arg), void *arg);
 /* Events emitted and events that could not be written since open. */
 unsigned long dm_event_count(void);
 unsigned long dm_event_write_errors(void);

@@ -37,4 +37,13 @@ void dm_watchdog_expired(struct vmctx *ctx, enum dm_wdt_action action, const cha
 int dm_reset_hook_register(struct vmctx *ctx, void (*hook)(void *arg), void *arg);
 void dm_reset_hook_unregister(struct vmctx *ctx, void (*hook)(void *arg), void *arg);
 
+/*
+ * Device state for the host's queries (QMP x-query-watchdogs): fn writes the
+ * members of one JSON object, without braces, into buf (size n) and returns
+ * 0 or -errno.  0 or -ENOSPC/-EINVAL.
+ */
+typedef int (*dm_status_fn)(void *arg, char *buf, unsigned long n);
+int dm_status_register(struct vmctx *ctx, dm_status_fn fn, void *arg);
+void dm_status_unregister(struct vmctx *ctx, dm_status_fn fn, void *arg);
+
 #endif /* _DM_RESET_H_ */

@@ -23,7 +23,9 @@ struct vmctx;
 struct dm_options {
 	const char *uuid;     /* -U/--uuid, NULL: generate */
 	const char *events;   /* --events FILE|- */
-	const char *qtest;    /* --qtest stdio|unix:PATH */
+	const char *qtest;    /* --qtest stdio|unix:PATH[,server=on] */
+	const char *qmp;      /* --qmp unix:PATH[,server=on] (or -chardev/-mon, -qmp) */
+	const char *mem_size; /* -m SIZE: guest RAM of front ends that have it (qtest) */
 	const char *sim;      /* --sim <scenario> */
 	char **qemu_argv;     /* after "--" */
 	int qemu_argc;

@@ -30,6 +30,8 @@ struct mem_range {
 #define MEM_F_READ 0x1
 #define MEM_F_WRITE 0x2
 #define MEM_F_RW (MEM_F_READ | MEM_F_WRITE)
+/* A PCI BAR: decodes only where no guest RAM is (a front end with RAM checks it). */
+#define MEM_F_BAR 0x4
 
 /* 0, -EINVAL (zero length, wraps, no handler), -EEXIST (overlap), -ENOMEM */
 int register_mem(struct mem_range *memp);
@@ -49,5 +51,12 @@ void deinit_mem(void);
  * a bad size or an access straddling a range end (logged, read all-ones).
  */
 int mem_access(struct vmctx *ctx, int vcpu, int dir, uint64_t addr, int size, uint64_t *val);
+
+/*
+ * A copy of the lowest range that ends at or above addr (it contains addr
+ * when out->base <= addr): 0, or -ENOENT when no range lies at or above addr.
+ * For front ends that lay guest RAM around the ranges.
+ */
+int mem_range_from(uint64_t addr, struct mem_range *out);
 
 #endif /* _MEM_H_ */

@@ -93,6 +93,9 @@ struct pci_vdev {
 /* -- the helpers a device uses (ACRN names) ------------------------------ */
 int pci_emul_alloc_bar(struct pci_vdev *pdi, int idx, enum pcibar_type type, uint64_t size);
 void pci_lintr_request(struct pci_vdev *pi);
+/* The GSI a guest without firmware routing sees for the device's INTx (its
+ * interrupt line register after reset). */
+int pci_intx_gsi(const struct pci_vdev *pi);
 void pci_lintr_release(struct pci_vdev *pi);
 void pci_lintr_assert(struct pci_vdev *dev);
 void pci_lintr_deassert(struct pci_vdev *dev);

@@ -51,6 +51,11 @@ struct vm_reset_hook {
 	void *arg;
 };
 
+struct vm_status_src {
+	dm_status_fn fn;
+	void *arg;
+};
+
 struct vmctx {
 	char uuid[37];
 	int vcpu_num;
@@ -68,6 +73,10 @@ struct vmctx {
 	int qhead, qlen;
 	unsigned long dropped_requests;
 	unsigned long resets;
+	struct vm_status_src status[VM_MAX_RESET_HOOKS];
+	int nstatus;
+	bool action_set;              /* QMP watchdog-set-action is in force */
+	enum dm_wdt_action action;    /* ... and its action */
 };
 
 /* uuid: NULL to generate one; else parsed with libuuid.  0 or -EINVAL. */
@@ -78,5 +87,10 @@ void vm_destroy(struct vmctx *ctx);
 bool vm_action_take(struct vmctx *ctx, struct vm_action_req *out);
 /* Run every reset hook, then emit RESET {"guest": false, "reason": reason}. */
 void vm_reset(struct vmctx *ctx, const char *reason);
+/* QEMU's watchdog-set-action: every watchdog device's next expiry does a
+ * instead of its configured action. */
+void vm_set_watchdog_action(struct vmctx *ctx, enum dm_wdt_action a);
+/* The devices' state as a JSON array (malloc'd into *json).  0 or -errno. */
+int vm_device_status_json(struct vmctx *ctx, char **json);
 
 #endif /* _VMCTX_H_ */

@@ -10,6 +10,9 @@
 #   E <text>                   the events file must contain, after the event matched by
 #                              the previous E line, an event line containing <text>
 #   ! <text>                   no event line at all may contain <text>
+#   A <line>                   the command just above must have been preceded by the
+#                              asynchronous line <line> (e.g. "IRQ raise 21"); async lines
+#                              are not replies
 #   # ...                      comment
 # Prints one line per scenario and "qtest: N passed, N failed"; exit 1 on any failure.
 set -u
@@ -30,7 +33,11 @@ for f in "$dir"/*.qtest; do
 	rc=$?
 	touch "$tmp/ev"
 	why=$(awk -v outf="$tmp/out" -v evf="$tmp/ev" '
-		BEGIN { nout = 0; while ((getline l < outf) > 0) out[++nout] = l
+		BEGIN { nout = 0
+			while ((getline l < outf) > 0) {
+				if (substr(l, 1, 4) == "IRQ ") async[nout + 1] = async[nout + 1] "|" l "|"
+				else out[++nout] = l
+			}
 			nev = 0; while ((getline l < evf) > 0) ev[++nev] = l
 			cmd = 0; evpos = 0; err = "" }
 		function check_prev() {
@@ -41,6 +48,10 @@ for f in "$dir"/*.qtest; do
 		/^< / { expected[cmd] = 1
 			if (out[cmd] != substr($0, 3) && err == "")
 				err = sprintf("line %d: \"%s\" expected \"%s\", got \"%s\"", NR, cmdtext[cmd], substr($0, 3), out[cmd])
+			next }
+		/^A / { want = "|" substr($0, 3) "|"
+			if (!index(async[cmd], want) && err == "")
+				err = sprintf("line %d: \"%s\" not preceded by %s (got %s)", NR, cmdtext[cmd], substr($0, 3), async[cmd])
 			next }
 		/^E / { want = substr($0, 3); found = 0
 			for (i = evpos + 1; i <= nev; i++) if (index(ev[i], want)) { found = i; break }

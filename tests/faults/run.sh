@@ -11,6 +11,8 @@
 #   peer-never-reads   a peer sends as many commands as the socket takes and closes
 #                      without reading the replies: wdt-dm ends by itself within 20 s,
 #                      with status 0, not killed by SIGPIPE
+#   qmp-hostile        a QMP client sends garbage, unclosed brackets and commands and never
+#                      reads: qtest still answers 5000 round trips within 30 s; SIGTERM: 0
 # With the QEMU front end, QEMU played by fakeqemu.c (it gets the same arguments):
 #   qemu-garbage       QEMU sends 64 KiB of garbage on the proxy socket, closes it and
 #                      exits 3 a second later: connection dropped, wdt-dm exits 3
@@ -86,7 +88,7 @@ Q
 		ko events-dev-full "exit status $rc: $(head -n 1 "$tmp/err")"
 	elif ! replies_ok "$tmp/out" 14 || grep -q FAIL "$tmp/out"; then
 		ko events-dev-full "replies: $(tr '\n' '|' <"$tmp/out")"
-	elif [ -n "$wdt" ] && ! grep -qx 'OK 0x1200' "$tmp/out"; then
+	elif [ -n "$wdt" ] && ! grep -qx 'OK 0x0000000000001200' "$tmp/out"; then
 		ko events-dev-full "the watchdog did not fire (no timeout flag)"
 	elif [ "$(grep -c events "$tmp/err")" -ne 1 ]; then
 		ko events-dev-full "expected one log line about the events file, got: $(cat "$tmp/err")"
@@ -135,7 +137,7 @@ case_garbage_stdio() {
 case_garbage_unix() {
 	head -c 65536 /dev/urandom >"$tmp/garbage"
 	# shellcheck disable=SC2086
-	"$dm" $wdt --qtest "unix:$tmp/q.sock" >"$tmp/out" 2>"$tmp/err" &
+	"$dm" $wdt --qtest "unix:$tmp/q.sock,server=on" >"$tmp/out" 2>"$tmp/err" &
 	pid=$!
 	"$tmp/qpeer" "$tmp/q.sock" <"$tmp/garbage" >"$tmp/replies"
 	wait_for "$pid" 20
@@ -153,7 +155,7 @@ case_garbage_unix() {
 case_peer_never_reads() {
 	awk 'BEGIN { for (i = 0; i < 100000; i++) print "inl 0xcfc" }' >"$tmp/many"
 	# shellcheck disable=SC2086
-	"$dm" $wdt --qtest "unix:$tmp/q2.sock" >"$tmp/out" 2>"$tmp/err" &
+	"$dm" $wdt --qtest "unix:$tmp/q2.sock,server=on" >"$tmp/out" 2>"$tmp/err" &
 	pid=$!
 	"$tmp/qpeer" "$tmp/q2.sock" --no-read <"$tmp/many"
 	wait_for "$pid" 20
@@ -190,8 +192,17 @@ qemu_case() {
 	fi
 }
 
+case_qmp_hostile() {
+	if python3 "$dir/qmp_hostile.py" "$dm" "$tmp" >"$tmp/out" 2>&1; then
+		ok qmp-hostile
+	else
+		ko qmp-hostile "$(tail -n 1 "$tmp/out")"
+	fi
+}
+
 case_events_dev_full
 case_sigint_qtest
+case_qmp_hostile
 case_garbage_stdio
 case_garbage_unix
 case_peer_never_reads

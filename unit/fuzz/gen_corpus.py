@@ -203,6 +203,13 @@ put("fuzz_qtest", "stall", b"writel 0x300c 10\nwritel 0x3004 80\nwritel 0x3000 1
 put("fuzz_qtest", "misc", b"outl 0xcf8 0x80000000\ninl 0xcfc\ninl 0x10000\nbogus 1 2\n"
     b"outl 0xcf8\nreadl 0x10000000\nclock_step 1000\nclock_set 500\nclock_set 2000\n"
     b"\n  \t\nreadb 0x3000 7 8 9\nwriteq 0x3000 0xffffffffffffffff\ninw 0xcfe\n")
+# issue 15: QEMU 7.2's byte commands, endianness, IRQ interception, clock_set semantics
+put("fuzz_qtest", "qemu-protocol", b'endianness\ninb 0x80 0x1\nreadl -1\nwritel 0x3000 1\nread 0x2ff8 16\nwrite 0x2ff0 4 0x0102\nb64write 0x2ff0 3 AQID\nb64read 0x2ff0 20\nmemset 0x2ff0 32 0xff\nmemset 0xfffffffffffffff0 0x20 1\nread 0xfffffffffffffffe 4\nirq_intercept_in ioapic\nset_irq_in ioapic unnamed-gpio-in 21 1\nset_irq_in ioapic unnamed-gpio-in 21 0\nirq_intercept_out vcpu-stall\nclock_set 5\nclock_set 1\nclock_step -1\nwrite 0 1 x\n')
+put("fuzz_qtest", "stall-irq", b'irq_intercept_out vcpu-stall\nwritel 0x301c 10\nwritel 0x3014 1\nwritel 0x3010 1\nclock_step\nclock_step\nreadl 0x3018\n')
+
+# -- fuzz_qmp: the QMP byte stream (issue 15) --------------------------------------
+put("fuzz_qmp", "session", b'{"execute": "qmp_capabilities"}\n{"execute": "query-status", "id": 1}\n{"execute": "stop"}\n{"execute": "cont"}\n{"execute": "system_reset"}\n{"execute": "watchdog-set-action", "arguments": {"action": "pause"}}\n{"execute": "set-action", "arguments": {"watchdog": "none", "panic": "pause"}}\n{"execute": "x-query-watchdogs"}\n{"execute": "query-version"}\n{"execute": "quit"}\n')
+put("fuzz_qmp", "malformed", b'{\'execute\': \'qmp_capabilities\'}{bad\n]\n[1,[2,{"a":"\\u00e9\\n"}]]\n"s" 12 true\n{"execute": "frob", "id": {"x": [null, false, -1.5e3]}}\n{"execute": "query-status"')
 
 # -- fuzz_cmdline: NUL-separated strings, first byte = kind (% 6) ---------------
 put("fuzz_cmdline", "wdt", b"05,wdt-i6300esb")
@@ -218,6 +225,7 @@ put("fuzz_cmdline", "sim", b"4vcpus=6,duration=20s,timeout=1s,slice=1s,pcpus=2,h
     b"starve=3@1.5s+6s,slack=1s\x0005,wdt-i6300esb")
 put("fuzz_cmdline", "sim-bad", b"4vcpus=0,hang=9@1s,duration=-1\x005unix:\x005stdio")
 put("fuzz_cmdline", "qtest", b"5unix:/tmp/x.sock\x0005,wdt-i6300esb")
+put("fuzz_cmdline", "qtest-server", b"5unix:/tmp/x.sock,server=on,wait=off\x0005,wdt-i6300esb")
 
 # -- fuzz_qemu_proxy: chunks (type in bits 0-1) ---------------------------------
 SYSMEM, RET, CFGW, CFGR, BARW, BARR, IRQFD, DEVRESET = range(8)

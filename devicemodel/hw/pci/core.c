@@ -406,7 +406,7 @@ static int pci_bar_map(struct pci_vdev *dev, struct pcibar *b)
 	struct inout_port iop;
 
 	b->range.name = dev->name;
-	b->range.flags = MEM_F_RW;
+	b->range.flags = MEM_F_RW | MEM_F_BAR;
 	b->range.handler = pci_bar_mem_handler;
 	b->range.base = bar_base(b);
 	b->range.size = b->size;
@@ -624,8 +624,13 @@ void pci_lintr_request(struct pci_vdev *pi)
 	pi->lintr.state = IDLE;
 	pci_set_cfgdata8(pi, PCIR_INTPIN, 1);
 	/* A legacy-style line; firmware (QEMU's) rewrites it anyway. */
-	pci_set_cfgdata8(pi, PCIR_INTLINE, (uint8_t)(16 + (pi->slot & 7)));
+	pci_set_cfgdata8(pi, PCIR_INTLINE, (uint8_t)pci_intx_gsi(pi));
 	pci_mutex_unlock(&pi->lintr.lock);
+}
+
+int pci_intx_gsi(const struct pci_vdev *pi)
+{
+	return 16 + (pi->slot & 7);
 }
 
 void pci_lintr_release(struct pci_vdev *pi)

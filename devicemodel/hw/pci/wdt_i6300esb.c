@@ -528,6 +528,28 @@ static void esb_reset_hook(void *arg)
 	esb_leave(s, true);
 }
 
+/* The device's state for the host's queries (dm_status_register). */
+static int esb_status(void *arg, char *buf, unsigned long n)
+{
+	struct esb *s = arg;
+	int len;
+
+	esb_mutex_lock(&s->mu);
+	len = snprintf(buf, n,
+		       "\"device\": \"" ESB_NAME "\", \"id\": \"%s\", \"action\": \"%s\", "
+		       "\"enabled\": %s, \"locked\": %s, \"free-running\": %s, \"stage\": %d, "
+		       "\"counting\": %s, \"timeout-flag\": %s, \"interrupt-active\": %s, "
+		       "\"preload\": [%u, %u]",
+		       s->id, dm_wdt_action_name(s->action), esb_enabled(s) ? "true" : "false",
+		       (s->lock & ESB_LOCK_LOCKED) ? "true" : "false",
+		       (s->lock & ESB_LOCK_FREE_RUN) ? "true" : "false", s->stage,
+		       s->counting ? "true" : "false", s->timeout_flag ? "true" : "false",
+		       (s->gintsr & ESB_GINTSR_INT_ACTIVE) ? "true" : "false", s->preload[0],
+		       s->preload[1]);
+	esb_mutex_unlock(&s->mu);
+	return len < 0 || (unsigned long)len >= n ? -ENOSPC : 0;
+}
+
 static int esb_opt_error(const char *what, const char *opt, size_t len)
 {
 	pr_err(ESB_NAME ": %s '%.*s' (expected action=reset|poweroff|pause|debug|none)\n", what,
@@ -640,6 +662,11 @@ static int esb_init(struct vmctx *ctx, struct pci_vdev *dev, char *opts)
 	err = dm_reset_hook_register(ctx, esb_reset_hook, s);
 	if (err)
 		goto err_timer;
+	err = dm_status_register(ctx, esb_status, s);
+	if (err) {
+		dm_reset_hook_unregister(ctx, esb_reset_hook, s);
+		goto err_timer;
+	}
 	dev->arg = s;
 	pr_info(ESB_NAME " %s: action=%s\n", s->id, dm_wdt_action_name(action));
 	return 0;
@@ -660,6 +687,7 @@ static void esb_deinit(struct vmctx *ctx, struct pci_vdev *dev, char *opts)
 	(void)opts;
 	if (!s)
 		return;
+	dm_status_unregister(ctx, esb_status, s);
 	dm_reset_hook_unregister(ctx, esb_reset_hook, s);
 	/* No lock held: deinit waits for a running callback, which takes mu. */
 	acrn_timer_deinit(&s->timer);

@@ -745,6 +745,30 @@ static int stall_ready_slots(const struct stall_dev *d)
 	return n;
 }
 
+/* A summary for the host's queries (dm_status_register): counts over the vCPUs. */
+static int stall_status(void *arg, char *buf, unsigned long n)
+{
+	struct stall_dev *d = arg;
+	int enabled = 0, barked = 0, fired = 0, len;
+
+	for (int i = 0; i < d->nvcpus; i++) {
+		struct stall_vcpu *v = &d->vcpu[i];
+
+		pthread_mutex_lock(&v->lock);
+		enabled += v->enabled;
+		barked += v->phase == STALL_BITE;
+		fired += v->phase == STALL_FIRED;
+		pthread_mutex_unlock(&v->lock);
+	}
+	len = snprintf(buf, n,
+		       "\"device\": \"" STALL_NAME "\", \"id\": \"all\", \"action\": \"%s\", "
+		       "\"clock\": \"%s\", \"vcpus\": %d, \"enabled\": %d, "
+		       "\"interrupted\": %d, \"fired\": %d",
+		       dm_wdt_action_name(d->action), guest_clock_kind_name(d->clock_kind),
+		       d->nvcpus, enabled, barked, fired);
+	return len < 0 || (unsigned long)len >= n ? -ENOSPC : 0;
+}
+
 static int stall_init(struct vmctx *ctx, struct mmio_vdev *dev, char *opts)
 {
 	uint64_t base = STALL_DEFAULT_BASE;
@@ -770,6 +794,8 @@ static int stall_init(struct vmctx *ctx, struct mmio_vdev *dev, char *opts)
 		stall_free(d, stall_ready_slots(d));
 		return rc;
 	}
+	if (ctx && dm_status_register(ctx, stall_status, d))
+		pr_warn(STALL_NAME ": its state will not appear in status queries\n");
 	dev->base = base;
 	dev->size = STALL_WINDOW_SIZE;
 	dev->arg = d;
@@ -782,9 +808,10 @@ static void stall_deinit(struct vmctx *ctx, struct mmio_vdev *dev)
 {
 	struct stall_dev *d = dev->arg;
 
-	(void)ctx;
 	if (!d)
 		return;
+	if (ctx)
+		dm_status_unregister(ctx, stall_status, d);
 	stall_free(d, d->nvcpus);
 	dev->arg = NULL;
 }
