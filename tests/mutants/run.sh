@@ -118,10 +118,20 @@ build() {
 }
 
 # A stand-in for wdt-dm that records deaths by signal, for the sample and CLI suites.
+# The wrapper that records a wdt-dm killed by a signal.  SIGTERM and SIGINT sent
+# to it go on to wdt-dm (a test may stop wdt-dm on purpose), and wdt-dm's own
+# status is what counts.
 cat >"$state/dm" <<EOF || die "cannot write $state/dm"
 #!/bin/sh
-"$src/build/wdt-dm" "\$@"
+exec 3<&0
+"$src/build/wdt-dm" "\$@" <&3 3<&- &
+pid=\$!
+exec 3<&-
+trap 'kill -TERM \$pid 2>/dev/null' TERM
+trap 'kill -INT \$pid 2>/dev/null' INT
+wait \$pid
 rc=\$?
+while kill -0 \$pid 2>/dev/null; do wait \$pid; rc=\$?; done
 [ \$rc -ge 128 ] && echo "wdt-dm died with status \$rc (\$*)" >>"$state/crashes"
 exit \$rc
 EOF
