@@ -19,7 +19,7 @@
 #include "guest_clock.h"
 #include "helpers.h"
 #include "mem.h"
-#include "mmio_dev.h"
+#include "plat_dev.h"
 #include "unit.h"
 #include "vm_clock.h"
 #include "vmctx.h"
@@ -105,8 +105,8 @@ static int suite_init(void)
 
 static int suite_cleanup(void)
 {
-	deinit_mmio_devs(&ctx);
-	mmio_devs_clear();
+	deinit_plat_devs(&ctx);
+	plat_devs_clear();
 	dm_event_set_sink(NULL, NULL);
 	vm_destroy(&ctx);
 	deinit_mem();
@@ -127,17 +127,17 @@ static int quiet_init(const char *opts)
 {
 	int saved = unit_stderr_mute(), rc;
 
-	rc = mmio_dev_add("vcpu-stall", opts);
+	rc = plat_dev_add("vcpu-stall", opts);
 	if (rc == 0)
-		rc = init_mmio_devs(&ctx);
+		rc = init_plat_devs(&ctx);
 	unit_stderr_restore(saved);
 	return rc;
 }
 
 static void teardown(void)
 {
-	deinit_mmio_devs(&ctx);
-	mmio_devs_clear();
+	deinit_plat_devs(&ctx);
+	plat_devs_clear();
 	drain_actions();
 	ctx.vcpu_pid = 0;
 	memset(ctx.vcpu_tid, 0, sizeof(ctx.vcpu_tid));
@@ -148,8 +148,8 @@ static void setup(const char *opts)
 	teardown();
 	memset(&ev, 0, sizeof(ev));
 	guest_clock_virtual_reset();
-	CU_ASSERT_EQUAL_FATAL(mmio_dev_add("vcpu-stall", opts), 0);
-	CU_ASSERT_EQUAL_FATAL(init_mmio_devs(&ctx), 0);
+	CU_ASSERT_EQUAL_FATAL(plat_dev_add("vcpu-stall", opts), 0);
+	CU_ASSERT_EQUAL_FATAL(init_plat_devs(&ctx), 0);
 }
 
 static void wr(int vcpu, uint64_t reg, uint32_t val)
@@ -597,16 +597,16 @@ static void test_default_options_and_bad_options(void)
 		"action=explode", "base=0x3001", "base=banana",  "frob=1",   "vcpus",
 		"base=0xfffffffffffff000",
 	};
-	struct mmio_vdev *dev;
+	struct plat_vdev *dev;
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		teardown();
 		CU_ASSERT_EQUAL(quiet_init(bad[i]), -EINVAL);
-		CU_ASSERT_PTR_NULL(mmio_dev_find("vcpu-stall"));
+		CU_ASSERT_PTR_NULL(plat_dev_find("vcpu-stall"));
 	}
 	/* defaults: base 0x3000, one slot per VM vCPU, virtual clock under a virtual VM clock */
 	setup(NULL);
-	dev = mmio_dev_find("vcpu-stall");
+	dev = plat_dev_find("vcpu-stall");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(dev);
 	CU_ASSERT_EQUAL(dev->base, BASE);
 	CU_ASSERT_EQUAL(dev->size, 0x1000);
@@ -621,7 +621,7 @@ static void test_default_options_and_bad_options(void)
 	CU_ASSERT_EQUAL(ev.resets[3], 1);
 	teardown();
 	setup("base=0x9030000,vcpus=1,clock=monotonic,action=poweroff");
-	CU_ASSERT_EQUAL(mmio_dev_find("vcpu-stall")->base, 0x9030000);
+	CU_ASSERT_EQUAL(plat_dev_find("vcpu-stall")->base, 0x9030000);
 	teardown();
 }
 

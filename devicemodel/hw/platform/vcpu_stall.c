@@ -55,7 +55,7 @@
 #include "guest_clock.h"
 #include "log.h"
 #include "log_ratelimit.h"
-#include "mmio_dev.h"
+#include "plat_dev.h"
 #include "timer.h"
 #include "vm_clock.h"
 #include "vmctx.h"
@@ -475,7 +475,7 @@ static struct stall_vcpu *stall_slot(struct stall_dev *d, uint64_t offset, int s
 	return &d->vcpu[idx];
 }
 
-static uint64_t stall_read(struct vmctx *ctx, int vcpu, struct mmio_vdev *dev, uint64_t offset,
+static uint64_t stall_read(struct vmctx *ctx, int vcpu, struct plat_vdev *dev, uint64_t offset,
 			   int size)
 {
 	struct stall_vcpu *v = stall_slot(dev->arg, offset, size, "read");
@@ -506,7 +506,7 @@ static uint64_t stall_read(struct vmctx *ctx, int vcpu, struct mmio_vdev *dev, u
 	return val;
 }
 
-static void stall_write(struct vmctx *ctx, int vcpu, struct mmio_vdev *dev, uint64_t offset,
+static void stall_write(struct vmctx *ctx, int vcpu, struct plat_vdev *dev, uint64_t offset,
 			int size, uint64_t value)
 {
 	struct stall_vcpu *v = stall_slot(dev->arg, offset, size, "write");
@@ -540,7 +540,7 @@ static void stall_write(struct vmctx *ctx, int vcpu, struct mmio_vdev *dev, uint
 /* ---- reset, options, lifetime ---- */
 
 /* VM reset: every detector back to its power-on state (disabled, all zero). */
-static void stall_reset(struct vmctx *ctx, struct mmio_vdev *dev)
+static void stall_reset(struct vmctx *ctx, struct plat_vdev *dev)
 {
 	struct stall_dev *d = dev->arg;
 
@@ -709,7 +709,7 @@ static int stall_ready_slots(const struct stall_dev *d)
 	return n;
 }
 
-static int stall_init(struct vmctx *ctx, struct mmio_vdev *dev, char *opts)
+static int stall_init(struct vmctx *ctx, struct plat_vdev *dev, char *opts)
 {
 	uint64_t base = STALL_DEFAULT_BASE;
 	struct stall_dev *d;
@@ -742,7 +742,7 @@ static int stall_init(struct vmctx *ctx, struct mmio_vdev *dev, char *opts)
 	return 0;
 }
 
-static void stall_deinit(struct vmctx *ctx, struct mmio_vdev *dev)
+static void stall_deinit(struct vmctx *ctx, struct plat_vdev *dev)
 {
 	struct stall_dev *d = dev->arg;
 
@@ -753,7 +753,7 @@ static void stall_deinit(struct vmctx *ctx, struct mmio_vdev *dev)
 	dev->arg = NULL;
 }
 
-static const struct mmio_dev_ops stall_ops = {
+static const struct plat_dev_ops stall_ops = {
 	.name = STALL_NAME,
 	.init = stall_init,
 	.deinit = stall_deinit,
@@ -761,4 +761,4 @@ static const struct mmio_dev_ops stall_ops = {
 	.write = stall_write,
 	.reset = stall_reset,
 };
-DEFINE_MMIO_DEVTYPE(stall_ops);
+DEFINE_PLAT_DEVTYPE(stall_ops);
