@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "dm_event.h"
+#include "dm_persist.h"
 #include "inout.h"
 #include "mem.h"
 #include "plat_dev.h"
@@ -71,6 +72,7 @@ static void reg_vm_down(void)
 	vm_destroy(&reg_ctx);
 	pci_slots_clear();
 	plat_devs_clear();
+	dm_persist_clear();
 }
 
 static void stall_write(unsigned int reg, uint32_t val)

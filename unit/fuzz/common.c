@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "dm_event.h"
+#include "dm_persist.h"
 #include "fuzz.h"
 #include "guest_clock.h"
 #include "inout.h"
@@ -175,6 +176,7 @@ void fuzz_vm_stop(struct fuzz_vm *vm)
 	timer_core_fini();
 	vm_destroy(&vm->ctx);
 	fuzz_specs_clear();
+	dm_persist_clear(); /* each input is a fresh DM */
 }
 
 void fuzz_vm_pause_toggle(struct fuzz_vm *vm)

@@ -32,33 +32,37 @@
  * re-arms the detector: the clock is reopened at the next activation, so a
  * front end that restarts its vCPU threads gets detection back.
  *
- * Locking: one mutex per vCPU slot guards its registers, state and clock.
- * MMIO handlers hold it while they (re)arm or cancel the slot's timer.  The
- * timer core's acrn_timer_settime(0) waits for a running callback, so the
- * callback must never block on that mutex: it only trylocks it, and when the
- * slot is busy it re-arms itself for STALL_BUSY_RETRY_NS and returns.  Any
- * spurious or early firing is harmless because the callback re-derives
- * everything from the state.  Interrupt, events and the reboot request are
- * delivered after the mutex is dropped.  acrn_timer_deinit() is called with
- * no lock held.
+ * Lifetime and locking.  The timer contract is ACRN's (timer.h): settime(0)
+ * and acrn_timer_deinit() never wait for a running or queued callback.  So a
+ * device's state -- every vCPU slot with its mutex and timer -- lives in a
+ * dm_persist() block keyed by the window's base, never freed while the DM
+ * runs, and a callback can never touch freed memory; deinit marks the slots
+ * idle and a later init at the same base binds the block again.  One mutex
+ * per vCPU slot guards its registers, state and clock; every path takes it,
+ * the timer callback included, and (re)arms or cancels the slot's timer with
+ * it held.  A stale or concurrent firing is harmless because the callback
+ * re-derives everything from the state (an idle slot does nothing).
+ * Interrupt, events and the reboot request are delivered after the mutex is
+ * dropped.
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dm_event.h"
+#include "dm_persist.h"
 #include "dm_reset.h"
-#include "frontend.h"
+#include "dm_vcpu.h"
 #include "guest_clock.h"
 #include "log.h"
 #include "log_ratelimit.h"
 #include "plat_dev.h"
 #include "timer.h"
 #include "vm_clock.h"
-#include "vmctx.h"
 
 /* ---- register map (SPEC.md §2.1): vCPU n at base + n * STALL_SLOT_SIZE ---- */
 #define STALL_DEFAULT_BASE 0x3000ULL
@@ -73,9 +77,8 @@
 
 /* The Linux driver accepts 0 < f < 100; above 1000 Hz is honoured but logged. */
 #define STALL_FREQ_SANE_MAX 1000U
-/* Re-check floor after a check found budget left, and retry delay when busy. */
+/* Re-check floor after a check found budget left. */
 #define STALL_MIN_RECHECK_NS 1000000ULL
-#define STALL_BUSY_RETRY_NS 1000000ULL
 
 #define STALL_NAME "vcpu-stall"
 
@@ -90,6 +93,7 @@ struct stall_dev;
 
 struct stall_vcpu {
 	pthread_mutex_t lock;
+	bool set_up; /* lock initialised (first use of the block) */
 	struct stall_dev *dev;
 	int index;
 	struct acrn_timer timer;
@@ -114,12 +118,21 @@ struct stall_vcpu {
 	bool clock_dead; /* thread gone: no detection until VM reset or a new thread */
 };
 
+/* What the options say. */
+struct stall_cfg {
+	int nvcpus;
+	enum guest_clock_kind clock_kind;
+	enum dm_wdt_action action;
+};
+
+/* One per window base, in a dm_persist() block: never freed while the DM runs. */
 struct stall_dev {
+	bool bound; /* a device instance owns the block */
 	struct vmctx *ctx;
 	int nvcpus;
 	enum guest_clock_kind clock_kind;
 	enum dm_wdt_action action;
-	struct stall_vcpu *vcpu;
+	struct stall_vcpu vcpu[STALL_MAX_VCPUS];
 };
 
 /* What a locked section decided to tell the outside world once unlocked. */
@@ -175,7 +188,7 @@ static void stall_arm(struct stall_vcpu *v, uint64_t ns)
 	stall_settime(v, ns ? ns : 1); /* a zero it_value would disarm */
 }
 
-/* Waits for a running callback, which therefore never blocks on v->lock. */
+/* Returns at once; a callback already on its way re-checks the state. */
 static void stall_disarm(struct stall_vcpu *v)
 {
 	stall_settime(v, 0);
@@ -207,14 +220,9 @@ static void stall_arm_coalesced(struct stall_vcpu *v, uint64_t ns, uint64_t grai
 
 /* ---- guest clock ---- */
 
-static pid_t stall_vcpu_tid(const struct stall_vcpu *v)
+static pid_t stall_vcpu_tid(const struct stall_vcpu *v, pid_t *pid)
 {
-	struct vmctx *ctx = v->dev->ctx;
-
-	if (!ctx || v->index >= VM_MAX_VCPUS)
-		return 0;
-	/* front ends may fill vcpu_tid[] while the VM runs */
-	return __atomic_load_n(&ctx->vcpu_tid[v->index], __ATOMIC_RELAXED);
+	return dm_vcpu_thread(v->dev->ctx, v->index, pid);
 }
 
 static bool stall_kind_has_thread(enum guest_clock_kind kind)
@@ -242,7 +250,8 @@ static void stall_clock_died(struct stall_vcpu *v, struct stall_note *note, cons
 static bool stall_clock_ready(struct stall_vcpu *v, struct stall_note *note)
 {
 	struct stall_dev *d = v->dev;
-	pid_t tid = stall_vcpu_tid(v);
+	pid_t pid;
+	pid_t tid = stall_vcpu_tid(v, &pid);
 	int rc;
 
 	if (stall_kind_has_thread(d->clock_kind) && (v->clock_open || v->clock_dead) &&
@@ -254,8 +263,7 @@ static bool stall_clock_ready(struct stall_vcpu *v, struct stall_note *note)
 		return false;
 	if (v->clock_open)
 		return true;
-	rc = guest_clock_open(&v->clock, d->clock_kind, v->index, d->ctx ? d->ctx->vcpu_pid : 0,
-			      tid);
+	rc = guest_clock_open(&v->clock, d->clock_kind, v->index, pid, tid);
 	if (rc) {
 		v->clock.tid = tid;
 		pr_warn(STALL_NAME ": vcpu %d: cannot open %s clock of thread %d (%s)\n", v->index,
@@ -365,7 +373,6 @@ static void stall_check(struct stall_vcpu *v, struct stall_note *note)
 static void stall_notify(struct stall_vcpu *v, const struct stall_note *note)
 {
 	struct stall_dev *d = v->dev;
-	struct vmctx *ctx = d->ctx;
 	char id[16];
 
 	if (note->stopped)
@@ -374,14 +381,14 @@ static void stall_notify(struct stall_vcpu *v, const struct stall_note *note)
 			      guest_clock_kind_name(d->clock_kind), note->stopped);
 	if (!note->stage)
 		return;
-	if (strcmp(note->stage, "interrupt") == 0 && ctx && ctx->fe && ctx->fe->stall_irq)
-		ctx->fe->stall_irq(ctx, v->index);
+	if (strcmp(note->stage, "interrupt") == 0)
+		dm_vcpu_stall_irq(d->ctx, v->index);
 	dm_event_emit("VCPU_STALL", "\"vcpu\": %d, \"stage\": \"%s\", \"guest_ms\": %" PRIu64,
 		      v->index, note->stage, note->guest_ms);
 	if (strcmp(note->stage, "reset") != 0)
 		return;
 	snprintf(id, sizeof(id), "%d", v->index);
-	dm_watchdog_expired(ctx, d->action, STALL_NAME, id, "reset");
+	dm_watchdog_expired(d->ctx, d->action, STALL_NAME, id, "reset");
 }
 
 static void stall_timer_cb(void *param, uint64_t nexp)
@@ -390,11 +397,7 @@ static void stall_timer_cb(void *param, uint64_t nexp)
 	struct stall_note note = {0};
 
 	(void)nexp;
-	/* Never block here: an MMIO handler may hold the lock inside settime(0). */
-	if (pthread_mutex_trylock(&v->lock) != 0) {
-		stall_arm(v, STALL_BUSY_RETRY_NS);
-		return;
-	}
+	pthread_mutex_lock(&v->lock);
 	stall_check(v, &note);
 	pthread_mutex_unlock(&v->lock);
 	stall_notify(v, &note);
@@ -562,15 +565,6 @@ static void stall_reset(struct vmctx *ctx, struct plat_vdev *dev)
 	}
 }
 
-static const char *stall_default_clock(void)
-{
-	const struct dm_frontend *fe = dm_current_frontend();
-
-	if (fe && fe->stall_clock)
-		return fe->stall_clock;
-	return vm_clock_mode() == VM_CLOCK_VIRTUAL ? "virtual" : "monotonic";
-}
-
 static int stall_parse_u64(const char *key, const char *s, uint64_t *out)
 {
 	char *end;
@@ -613,7 +607,7 @@ static int stall_opt_vcpus(int *n, const char *s)
 	return 0;
 }
 
-static int stall_opt(struct stall_dev *d, uint64_t *base, char *kv)
+static int stall_opt(struct stall_cfg *d, uint64_t *base, char *kv)
 {
 	char *val = strchr(kv, '=');
 
@@ -644,12 +638,12 @@ static int stall_opt(struct stall_dev *d, uint64_t *base, char *kv)
 	return -EINVAL;
 }
 
-static int stall_parse_opts(struct stall_dev *d, uint64_t *base, const char *opts)
+static int stall_parse_opts(struct stall_cfg *d, uint64_t *base, const char *opts)
 {
 	char *copy, *kv, *save = NULL;
 	int rc = 0;
 
-	if (guest_clock_kind_parse(stall_default_clock(), &d->clock_kind) != 0)
+	if (guest_clock_kind_parse(dm_vcpu_default_clock(), &d->clock_kind) != 0)
 		d->clock_kind = GUEST_CLOCK_MONOTONIC;
 	if (!opts)
 		return 0;
@@ -662,76 +656,100 @@ static int stall_parse_opts(struct stall_dev *d, uint64_t *base, const char *opt
 	return rc;
 }
 
-static int stall_vcpus_init(struct stall_dev *d)
+/* Stops one slot (its lock held): idle, disarmed, timer released, clock closed. */
+static void stall_vcpu_unbind(struct stall_vcpu *v)
 {
+	v->phase = STALL_IDLE;
+	stall_disarm(v);
+	acrn_timer_deinit(&v->timer);
+	stall_clock_close(v);
+}
+
+/* Power-on registers and a fresh timer for slot i; the lock is set up once per block. */
+static int stall_vcpu_bind(struct stall_dev *d, int i)
+{
+	struct stall_vcpu *v = &d->vcpu[i];
 	int rc;
 
-	d->vcpu = calloc((size_t)d->nvcpus, sizeof(*d->vcpu));
-	if (!d->vcpu)
-		return -ENOMEM;
-	for (int i = 0; i < d->nvcpus; i++) {
-		struct stall_vcpu *v = &d->vcpu[i];
-
-		v->index = i;
-		v->clock.fd = -1;
+	if (!v->set_up) {
 		rc = pthread_mutex_init(&v->lock, NULL);
 		if (rc)
 			return -rc;
-		rc = acrn_timer_init(&v->timer, stall_timer_cb, v);
-		if (rc) {
-			pthread_mutex_destroy(&v->lock);
-			return rc < 0 ? rc : -EINVAL;
-		}
-		v->dev = d; /* marks the slot fully set up, for the unwind */
+		v->set_up = true;
 	}
+	pthread_mutex_lock(&v->lock);
+	memset(&v->dev, 0, sizeof(*v) - offsetof(struct stall_vcpu, dev));
+	v->dev = d;
+	v->index = i;
+	v->clock.fd = -1;
+	v->timer.clockid = CLOCK_MONOTONIC; /* stall_arm_coalesced arms on the VM clock */
+	rc = acrn_timer_init(&v->timer, stall_timer_cb, v);
+	pthread_mutex_unlock(&v->lock);
+	return rc < 0 ? rc : (rc ? -EINVAL : 0);
+}
+
+static void stall_unbind(struct stall_dev *d, int ready)
+{
+	for (int i = 0; i < ready; i++) {
+		struct stall_vcpu *v = &d->vcpu[i];
+
+		pthread_mutex_lock(&v->lock);
+		stall_vcpu_unbind(v);
+		pthread_mutex_unlock(&v->lock);
+	}
+	d->bound = false;
+}
+
+static int stall_bind(struct stall_dev *d)
+{
+	for (int i = 0; i < d->nvcpus; i++) {
+		int rc = stall_vcpu_bind(d, i);
+
+		if (rc) {
+			stall_unbind(d, i);
+			return rc;
+		}
+	}
+	d->bound = true;
 	return 0;
 }
 
-static void stall_free(struct stall_dev *d, int ready)
+/* The options into a scratch copy, so a refused instance leaves the block alone. */
+static int stall_configure(struct vmctx *ctx, struct stall_cfg *cfg, uint64_t *base,
+			   const char *opts)
 {
-	/* No lock held: acrn_timer_deinit() waits for a running callback. */
-	for (int i = 0; i < ready; i++) {
-		acrn_timer_deinit(&d->vcpu[i].timer);
-		stall_clock_close(&d->vcpu[i]);
-		pthread_mutex_destroy(&d->vcpu[i].lock);
-	}
-	free(d->vcpu);
-	free(d);
-}
+	int n = dm_vcpu_count(ctx);
 
-/* Slots whose mutex and timer were both set up (calloc leaves the rest zero). */
-static int stall_ready_slots(const struct stall_dev *d)
-{
-	int n = 0;
-
-	while (n < d->nvcpus && d->vcpu && d->vcpu[n].dev)
-		n++;
-	return n;
+	cfg->action = DM_WDT_ACTION_RESET;
+	cfg->nvcpus = n > 0 ? n : 1;
+	if (cfg->nvcpus > STALL_MAX_VCPUS)
+		cfg->nvcpus = STALL_MAX_VCPUS;
+	return stall_parse_opts(cfg, base, opts);
 }
 
 static int stall_init(struct vmctx *ctx, struct plat_vdev *dev, char *opts)
 {
 	uint64_t base = STALL_DEFAULT_BASE;
+	struct stall_cfg cfg = {0};
 	struct stall_dev *d;
-	int rc;
+	int rc = stall_configure(ctx, &cfg, &base, opts);
 
-	d = calloc(1, sizeof(*d));
+	if (rc)
+		return rc;
+	d = dm_persist(STALL_NAME, base, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
-	d->ctx = ctx;
-	d->action = DM_WDT_ACTION_RESET;
-	d->nvcpus = ctx && ctx->vcpu_num > 0 ? ctx->vcpu_num : 1;
-	if (d->nvcpus > STALL_MAX_VCPUS)
-		d->nvcpus = STALL_MAX_VCPUS;
-	rc = stall_parse_opts(d, &base, opts);
-	if (rc) {
-		free(d);
-		return rc;
+	if (d->bound) {
+		pr_err(STALL_NAME ": a device already sits at 0x%" PRIx64 "\n", base);
+		return -EBUSY;
 	}
-	rc = stall_vcpus_init(d);
+	d->ctx = ctx;
+	d->nvcpus = cfg.nvcpus;
+	d->clock_kind = cfg.clock_kind;
+	d->action = cfg.action;
+	rc = stall_bind(d);
 	if (rc) {
 		pr_err(STALL_NAME ": cannot set up %d vCPU slots (%d)\n", d->nvcpus, rc);
-		stall_free(d, stall_ready_slots(d));
 		return rc;
 	}
 	dev->base = base;
@@ -749,7 +767,7 @@ static void stall_deinit(struct vmctx *ctx, struct plat_vdev *dev)
 	(void)ctx;
 	if (!d)
 		return;
-	stall_free(d, d->nvcpus);
+	stall_unbind(d, d->nvcpus);
 	dev->arg = NULL;
 }
 
