@@ -16,18 +16,7 @@ W=$2
 LOG=$W.log
 fail() { echo "acrn-dm: FAIL: $*"; exit 1; }
 
-[ -d "$ACRN/devicemodel" ] || fail "$ACRN has no devicemodel/ (ACRN=...)"
-rm -rf "$W"
-cp -a "$ACRN" "$W"
-chmod -R u+w "$W"
-# Git symlinks checked out as plain files (a line holding the target path):
-# make them links again, as in ACRN's repository.
-find "$W" -type f -size -300c | while read -r f; do
-	t=$(head -c 300 "$f")
-	case $t in
-	../*) [ -e "$(dirname "$f")/$t" ] && ln -sf "$t" "$f" ;;
-	esac
-done
+sh tests/acrn/copy-acrn.sh "$ACRN" "$W" || fail "cannot copy $ACRN"
 DM=$W/devicemodel
 
 cp devicemodel/hw/pci/wdt_i6300esb.c "$DM/hw/pci/wdt_i6300esb.c"
