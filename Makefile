@@ -88,13 +88,15 @@ ACRN_TCFLAGS = -std=gnu11 -D_GNU_SOURCE -DNO_OPENSSL -g -Wall -Werror -fno-stric
 	       -I$(ACRN_DM)/include -I$(ACRN_DM)/include/public -I/usr/include/pixman-1 \
 	       -I/usr/include/SDL2 -I/usr/include/EGL -I/usr/include/GLES2 \
 	       -Idevicemodel/acrn -Itests/acrn
-ACRN_TVARS  := ours ours-asan ours-tsan stock
+ACRN_TVARS  := ours ours-asan ours-tsan stock stock-tsan
 ACRN_TSAN_ours      := -O2
 ACRN_TSAN_stock     := -O2 -DSTOCK
 ACRN_TSAN_ours-asan := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
 		       -fno-sanitize-recover=all
 ACRN_TSAN_ours-tsan := -O1 -fsanitize=thread
+ACRN_TSAN_stock-tsan:= -O1 -fsanitize=thread -DSTOCK
 ACRN_TPLUG_stock    := $(ACRN_DM)/hw/pci/wdt_i6300esb.c
+ACRN_TPLUG_stock-tsan := $(ACRN_DM)/hw/pci/wdt_i6300esb.c
 
 define acrn_test_variant
 $(ACRN_TDIR)/$(1)/acrn/%.o: $(ACRN_TSRC)/.copied
@@ -152,8 +154,10 @@ check: deps fuzz-deps
 	$(MAKE) fuzz-smoke
 	$(MAKE) sim-test
 
-bench: $(BUILD)/wdt-dm $(BENCHES)
+bench: $(BUILD)/wdt-dm $(BENCHES) $(ACRN_TDIR)/ours/acrn_test $(ACRN_TDIR)/stock/acrn_test
 	@for b in $(BENCHES); do echo "== $$b"; $$b || exit 1; done
+	@echo "== ACRN's core: tests/acrn/bench-kick.sh"
+	@sh tests/acrn/bench-kick.sh $(ACRN_TDIR)
 
 # Real guests (issue 5): the Debian guest image, the demo (the main job) and the
 # end-to-end tests with the stock Linux driver.  They install what they need.
