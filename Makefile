@@ -78,8 +78,9 @@ ACRN_DM     := $(ACRN_TSRC)/devicemodel
 ACRN_TSRCS  := hw/pci/core.c hw/pci/hostbridge.c hw/pci/irq.c hw/platform/ioapic.c \
 	       core/mem.c core/inout.c core/timer.c core/mevent.c arch/x86/pm.c \
 	       lib/dm_string.c log/log.c
-ACRN_TOURS  := devicemodel/hw/pci/wdt_i6300esb.c devicemodel/acrn/acrn_glue.c \
-	       devicemodel/acrn/dm_persist.c devicemodel/acrn/dm_pm.c devicemodel/acrn/dm_action.c
+ACRN_TOURS  := devicemodel/hw/pci/wdt_i6300esb.c devicemodel/hw/platform/vcpu_stall.c \
+	       devicemodel/acrn/acrn_glue.c devicemodel/acrn/dm_persist.c devicemodel/acrn/dm_pm.c \
+	       devicemodel/acrn/dm_action.c devicemodel/acrn/plat_dev.c devicemodel/acrn/guest_clock.c
 ACRN_THARN  := tests/acrn/acrn_test.c tests/acrn/acrn_hsm_stub.c tests/acrn/acrn_not_linked.c
 # ACRN's own compiler flags (its Makefile), ACRN's headers first; the glue last.
 ACRN_TCFLAGS = -std=gnu11 -D_GNU_SOURCE -DNO_OPENSSL -g -Wall -Werror -fno-strict-aliasing \
@@ -118,7 +119,9 @@ $(ACRN_TSRC)/.copied:
 	@touch $@
 
 .PHONY: acrn-test
-acrn-test: $(ACRN_TVARS:%=$(ACRN_TDIR)/%/acrn_test)
+acrn-test:
+	@$(MAKE) --no-print-directory deps DEBS="$(ACRN_DEBS)"
+	@$(MAKE) --no-print-directory $(ACRN_TVARS:%=$(ACRN_TDIR)/%/acrn_test)
 	@sh tests/acrn/run-acrn-test.sh $(ACRN_TDIR)
 
 qtest-samples: $(BUILD)/wdt-dm

@@ -51,6 +51,9 @@
 #include "mevent.h"
 #include "pci_core.h"
 #include "vmmapi.h"
+#ifndef STOCK
+#include "plat_dev.h"
+#endif
 
 /* Defined by the watchdog plugin (ACRN's stock one) or by our glue. */
 void vm_stop_watchdog(struct vmctx *ctx);
@@ -258,17 +261,38 @@ static void linux_stop(int slot)
 
 /* ---- acrn-dm's threads ---------------------------------------------------- */
 
+/*
+ * The platform devices (vcpu-stall) follow the PCI devices as the glue's
+ * main.c patch puts them: created after init_pci, destroyed before deinit_pci.
+ */
+static int plat_init(void)
+{
+#ifndef STOCK
+	return init_plat_devs(&vm);
+#else
+	return 0;
+#endif
+}
+
+static void plat_deinit(void)
+{
+#ifndef STOCK
+	deinit_plat_devs(&vm);
+#endif
+}
+
 static int vdevs_init(void)
 {
 	init_mem();
 	init_inout();
 	pci_irq_init(&vm);
 	ioapic_init(&vm);
-	return init_pci(&vm);
+	return init_pci(&vm) || plat_init();
 }
 
 static void vdevs_deinit(void)
 {
+	plat_deinit();
 	deinit_pci(&vm);
 	pci_irq_deinit(&vm);
 	ioapic_deinit();
@@ -361,14 +385,15 @@ static bool guest_reboot(void)
 		return false;
 	pthread_rwlock_wrlock(&vcpu_gate); /* vm_pause() */
 	vm_pause(&vm);
-	/* vm_reset_vdevs(), ACRN's order */
+	/* vm_reset_vdevs(), ACRN's order (with the patch's platform devices) */
+	plat_deinit();
 	deinit_pci(&vm);
 	pci_irq_deinit(&vm);
 	ioapic_deinit();
 	pci_irq_init(&vm);
 	ioapic_init(&vm);
-	if (init_pci(&vm) != 0)
-		die("guest reboot: init_pci failed");
+	if (init_pci(&vm) != 0 || plat_init() != 0)
+		die("guest reboot: init failed");
 	vm_set_suspend_mode(VM_SUSPEND_NONE);
 	pthread_rwlock_unlock(&vcpu_gate);
 	return true;
@@ -518,6 +543,53 @@ static void test_s3(void)
 	check(n == 0, "the driver's stop disarms it (%d armed)", n);
 }
 
+#ifndef STOCK
+/*
+ * vcpu-stall (clock=monotonic, the one honest source under ACRN) through
+ * ACRN's MMIO dispatch: pets keep it quiet; without them the reset is
+ * requested two budgets after the last pet (bark, then bite).
+ */
+#define STALL_BASE 0x3000U
+
+static void test_vcpu_stall(void)
+{
+	unsigned long gen = resets_done();
+	unsigned long fr = atomic_load(&hsm.full_resets);
+	uint64_t pet;
+	double got;
+
+	mmio(STALL_BASE + 0xC, 4, true, 1000); /* CLOCK_FREQ_HZ */
+	mmio(STALL_BASE + 0x4, 4, true, 100);  /* LOAD_CNT: 100 ms */
+	mmio(STALL_BASE + 0x0, 4, true, 1);    /* STATUS: enable */
+	check(mmio(STALL_BASE + 0x0, 4, false, 0) == 1, "vcpu-stall: enabled through ACRN's MMIO");
+	for (int i = 0; i < 10; i++) {
+		sleep_ns(50000000ULL);
+		mmio(STALL_BASE + 0x4, 4, true, 100);
+	}
+	pet = mono_ns();
+	check(atomic_load(&hsm.full_resets) == fr, "vcpu-stall: pets every 50 ms for 0.5 s: no reset");
+	check(wait_full_reset(gen + 1, 20 * NS), "vcpu-stall: no pets: the VM was reset");
+	got = (double)(atomic_load(&hsm.last_request_ns) - pet) / 1e9;
+	check(got >= 0.2 - 0.002 && got <= 0.2 + 0.75,
+	      "vcpu-stall: reset requested %.4f s after the last pet (want 0.2 s, -2 ms/+750 ms)",
+	      got);
+	check(mmio(STALL_BASE + 0x0, 4, false, 0) == 0,
+	      "vcpu-stall: disabled again after ACRN's reset path");
+}
+#endif
+
+/* The second vcpu-stall (action none): 1 ms budgets, so its timers fire too. */
+static void stall_churn(void)
+{
+#ifndef STOCK
+	for (unsigned int v = 0; v < 2; v++) {
+		mmio(0x4000 + 0x10 * v + 0xC, 4, true, 1000);
+		mmio(0x4000 + 0x10 * v + 0x4, 4, true, 1);
+		mmio(0x4000 + 0x10 * v + 0x0, 4, true, 1);
+	}
+#endif
+}
+
 /* Instance i: free-running, output disabled, 1 MHz, P ticks per stage: fires all the time. */
 static void free_run(int slot, uint32_t p)
 {
@@ -536,6 +608,7 @@ static void stress(int n, int reboots, int wdt_resets, uint32_t p)
 	for (int r = 0; r < reboots; r++) {
 		for (int i = 0; i < n; i++)
 			free_run(SLOT0 + i, p);
+		stall_churn();
 		/* let the timers fire for 0.2 to 1 ms, so some reboots race a callback */
 		sleep_ns((uint64_t)(r % 5 + 1) * 200000ULL);
 		ok_reboots += guest_reboot();
@@ -634,6 +707,11 @@ int main(int argc, char **argv)
 	}
 	init_logger_setting("console,level=3");
 	vm.lowmem_limit = LOWMEM_LIMIT;
+#ifndef STOCK
+	if (plat_dev_add("vcpu-stall", "vcpus=1,clock=monotonic") != 0 ||
+	    plat_dev_add("vcpu-stall", "base=0x4000,vcpus=2,clock=monotonic,action=none") != 0)
+		die("vcpu-stall refused its options");
+#endif
 	vm_up(slots, n + 1);
 	if (pthread_create(&dm, NULL, dm_thread, NULL) != 0)
 		die("pthread_create");
@@ -649,6 +727,9 @@ int main(int argc, char **argv)
 		test_linux_driver_and_expiry(2);
 		test_flag_after_reset();
 		test_s3();
+#ifndef STOCK
+		test_vcpu_stall();
+#endif
 	}
 #ifdef STOCK
 	/* stages of whole seconds only: P = 1024 is 1 s, the shortest */

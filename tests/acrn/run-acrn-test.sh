@@ -34,7 +34,7 @@ run() { # name env binary args...
 			fail=1
 		else
 			echo "acrn-test: PASS $name (${secs}s): 0 TSan reports involving our code," \
-			     "$2 inside ACRN's mevent/timer code"
+			     "$2 with both accesses inside ACRN's own sources"
 		fi ;;
 	*)
 		if [ $rc -ne 0 ] || grep -qE "ERROR: (Address|Leak)Sanitizer|runtime error" "$log"; then
