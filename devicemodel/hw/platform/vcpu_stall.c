@@ -97,6 +97,10 @@ struct stall_vcpu {
 	struct stall_dev *dev;
 	int index;
 	struct acrn_timer timer;
+	/* the device's settings, copied at bind: callbacks read only their own slot */
+	struct vmctx *ctx;
+	enum guest_clock_kind clock_kind;
+	enum dm_wdt_action action;
 
 	/* registers */
 	bool enabled;
@@ -135,11 +139,19 @@ struct stall_dev {
 	struct stall_vcpu vcpu[STALL_MAX_VCPUS];
 };
 
-/* What a locked section decided to tell the outside world once unlocked. */
+/*
+ * What a locked section decided to tell the outside world once unlocked, with
+ * the slot's identity copied under the lock: a callback that ran late may
+ * notify while a new instance binds the slot.
+ */
 struct stall_note {
 	const char *stage; /* "interrupt" / "reset" / NULL */
 	uint64_t guest_ms;
 	const char *stopped; /* reason the detector stopped, or NULL */
+	struct vmctx *ctx;
+	int index;
+	enum guest_clock_kind clock_kind;
+	enum dm_wdt_action action;
 };
 
 /* ---- arithmetic: ns, 128-bit intermediates, never a division by zero ---- */
@@ -222,7 +234,7 @@ static void stall_arm_coalesced(struct stall_vcpu *v, uint64_t ns, uint64_t grai
 
 static pid_t stall_vcpu_tid(const struct stall_vcpu *v, pid_t *pid)
 {
-	return dm_vcpu_thread(v->dev->ctx, v->index, pid);
+	return dm_vcpu_thread(v->ctx, v->index, pid);
 }
 
 static bool stall_kind_has_thread(enum guest_clock_kind kind)
@@ -249,12 +261,11 @@ static void stall_clock_died(struct stall_vcpu *v, struct stall_note *note, cons
 /* Open (or reopen for a new vCPU thread) the guest clock.  false: unusable. */
 static bool stall_clock_ready(struct stall_vcpu *v, struct stall_note *note)
 {
-	struct stall_dev *d = v->dev;
 	pid_t pid;
 	pid_t tid = stall_vcpu_tid(v, &pid);
 	int rc;
 
-	if (stall_kind_has_thread(d->clock_kind) && (v->clock_open || v->clock_dead) &&
+	if (stall_kind_has_thread(v->clock_kind) && (v->clock_open || v->clock_dead) &&
 	    v->clock.tid != tid) {
 		stall_clock_close(v); /* the front end restarted this vCPU's thread */
 		v->clock_dead = false;
@@ -263,11 +274,11 @@ static bool stall_clock_ready(struct stall_vcpu *v, struct stall_note *note)
 		return false;
 	if (v->clock_open)
 		return true;
-	rc = guest_clock_open(&v->clock, d->clock_kind, v->index, pid, tid);
+	rc = guest_clock_open(&v->clock, v->clock_kind, v->index, pid, tid);
 	if (rc) {
 		v->clock.tid = tid;
 		pr_warn(STALL_NAME ": vcpu %d: cannot open %s clock of thread %d (%s)\n", v->index,
-			guest_clock_kind_name(d->clock_kind), (int)tid, strerror(-rc));
+			guest_clock_kind_name(v->clock_kind), (int)tid, strerror(-rc));
 		stall_clock_died(v, note, tid <= 0 ? "no-thread" : "thread-gone");
 		return false;
 	}
@@ -370,25 +381,34 @@ static void stall_check(struct stall_vcpu *v, struct stall_note *note)
 	stall_arm_coalesced(v, left, grain);
 }
 
-static void stall_notify(struct stall_vcpu *v, const struct stall_note *note)
+/* Lock held: who is speaking, for stall_notify() after the unlock. */
+static void stall_note_begin(const struct stall_vcpu *v, struct stall_note *note)
 {
-	struct stall_dev *d = v->dev;
+	note->ctx = v->ctx;
+	note->index = v->index;
+	note->clock_kind = v->clock_kind;
+	note->action = v->action;
+}
+
+/* Lock not held: reads nothing but the note. */
+static void stall_notify(const struct stall_note *note)
+{
 	char id[16];
 
 	if (note->stopped)
 		dm_event_emit("VCPU_STALL_DETECTOR_STOPPED",
-			      "\"vcpu\": %d, \"clock\": \"%s\", \"reason\": \"%s\"", v->index,
-			      guest_clock_kind_name(d->clock_kind), note->stopped);
+			      "\"vcpu\": %d, \"clock\": \"%s\", \"reason\": \"%s\"", note->index,
+			      guest_clock_kind_name(note->clock_kind), note->stopped);
 	if (!note->stage)
 		return;
 	if (strcmp(note->stage, "interrupt") == 0)
-		dm_vcpu_stall_irq(d->ctx, v->index);
+		dm_vcpu_stall_irq(note->ctx, note->index);
 	dm_event_emit("VCPU_STALL", "\"vcpu\": %d, \"stage\": \"%s\", \"guest_ms\": %" PRIu64,
-		      v->index, note->stage, note->guest_ms);
+		      note->index, note->stage, note->guest_ms);
 	if (strcmp(note->stage, "reset") != 0)
 		return;
-	snprintf(id, sizeof(id), "%d", v->index);
-	dm_watchdog_expired(d->ctx, d->action, STALL_NAME, id, "reset");
+	snprintf(id, sizeof(id), "%d", note->index);
+	dm_watchdog_expired(note->ctx, note->action, STALL_NAME, id, "reset");
 }
 
 static void stall_timer_cb(void *param, uint64_t nexp)
@@ -398,9 +418,10 @@ static void stall_timer_cb(void *param, uint64_t nexp)
 
 	(void)nexp;
 	pthread_mutex_lock(&v->lock);
+	stall_note_begin(v, &note);
 	stall_check(v, &note);
 	pthread_mutex_unlock(&v->lock);
-	stall_notify(v, &note);
+	stall_notify(&note);
 }
 
 /* ---- registers ---- */
@@ -490,6 +511,7 @@ static uint64_t stall_read(struct vmctx *ctx, int vcpu, struct plat_vdev *dev, u
 	if (!v)
 		return 0;
 	pthread_mutex_lock(&v->lock);
+	stall_note_begin(v, &note);
 	switch (offset % STALL_SLOT_SIZE) {
 	case STALL_REG_STATUS:
 		val = v->enabled;
@@ -505,7 +527,7 @@ static uint64_t stall_read(struct vmctx *ctx, int vcpu, struct plat_vdev *dev, u
 		break;
 	}
 	pthread_mutex_unlock(&v->lock);
-	stall_notify(v, &note);
+	stall_notify(&note);
 	return val;
 }
 
@@ -521,6 +543,7 @@ static void stall_write(struct vmctx *ctx, int vcpu, struct plat_vdev *dev, uint
 	if (!v)
 		return;
 	pthread_mutex_lock(&v->lock);
+	stall_note_begin(v, &note);
 	switch (offset % STALL_SLOT_SIZE) {
 	case STALL_REG_STATUS:
 		stall_write_status(v, val, &note);
@@ -537,7 +560,7 @@ static void stall_write(struct vmctx *ctx, int vcpu, struct plat_vdev *dev, uint
 		break;
 	}
 	pthread_mutex_unlock(&v->lock);
-	stall_notify(v, &note);
+	stall_notify(&note);
 }
 
 /* ---- reset, options, lifetime ---- */
@@ -681,6 +704,9 @@ static int stall_vcpu_bind(struct stall_dev *d, int i)
 	memset(&v->dev, 0, sizeof(*v) - offsetof(struct stall_vcpu, dev));
 	v->dev = d;
 	v->index = i;
+	v->ctx = d->ctx;
+	v->clock_kind = d->clock_kind;
+	v->action = d->action;
 	v->clock.fd = -1;
 	v->timer.clockid = CLOCK_MONOTONIC; /* stall_arm_coalesced arms on the VM clock */
 	rc = acrn_timer_init(&v->timer, stall_timer_cb, v);
