@@ -34,10 +34,11 @@
  *
  * Lifetime and locking.  The timer contract is ACRN's (timer.h): settime(0)
  * and acrn_timer_deinit() never wait for a running or queued callback.  So a
- * device's state -- every vCPU slot with its mutex and timer -- lives in a
- * dm_persist() block keyed by the window's base, never freed while the DM
- * runs, and a callback can never touch freed memory; deinit marks the slots
- * idle and a later init at the same base binds the block again.  One mutex
+ * device's state lives in dm_persist() blocks, never freed while the DM
+ * runs: the device's keyed by the window's base, its vCPU slots (each with
+ * its mutex and timer) keyed by base and vCPU count.  A callback can never
+ * touch freed memory; deinit marks the slots idle and a later init at the
+ * same base binds the blocks again.  One mutex
  * per vCPU slot guards its registers, state and clock; every path takes it,
  * the timer callback included, and (re)arms or cancels the slot's timer with
  * it held.  A stale or concurrent firing is harmless because the callback
@@ -81,6 +82,7 @@
 #define STALL_MIN_RECHECK_NS 1000000ULL
 
 #define STALL_NAME "vcpu-stall"
+#define STALL_SLOTS_NAME "vcpu-stall slots"
 
 enum stall_phase {
 	STALL_IDLE,    /* not counting: disabled, no frequency or no LOAD_CNT yet */
@@ -136,7 +138,7 @@ struct stall_dev {
 	int nvcpus;
 	enum guest_clock_kind clock_kind;
 	enum dm_wdt_action action;
-	struct stall_vcpu vcpu[STALL_MAX_VCPUS];
+	struct stall_vcpu *vcpu; /* its own block, keyed by base | nvcpus */
 };
 
 /*
@@ -769,6 +771,11 @@ static int stall_init(struct vmctx *ctx, struct plat_vdev *dev, char *opts)
 		pr_err(STALL_NAME ": a device already sits at 0x%" PRIx64 "\n", base);
 		return -EBUSY;
 	}
+	/* base is 4 KiB aligned and nvcpus <= 256: base | nvcpus is unique */
+	d->vcpu = dm_persist(STALL_SLOTS_NAME, base | (uint64_t)cfg.nvcpus,
+			     (size_t)cfg.nvcpus * sizeof(*d->vcpu));
+	if (!d->vcpu)
+		return -ENOMEM;
 	d->ctx = ctx;
 	d->nvcpus = cfg.nvcpus;
 	d->clock_kind = cfg.clock_kind;
