@@ -139,8 +139,9 @@ tsan:
 
 TSAN_SUITES ?= timer mem inout pci platform vcpu_stall
 
-# Everything that runs without a guest kernel, in about three minutes on two
-# cores: build, unit (plain, ASan+UBSan, TSan), acrn-dm, qtest scenarios,
+# Everything that runs without a guest kernel, in about five minutes on two
+# quiet cores: build, unit (plain, ASan+UBSan, TSan), acrn-dm and acrn-test
+# (about two minutes of it), qtest scenarios,
 # the command line, the fault cases, valgrind, the fuzz smoke runs and the
 # real-time simulated-vCPU test.  `make e2e` (real guests) is run by .ci/run too.
 check: deps fuzz-deps
