@@ -515,6 +515,34 @@ static void test_vm_reset_disables_every_detector(void)
 	teardown();
 }
 
+/*
+ * ACRN's reset: deinit then init of the device (dm_persist keeps the blocks).
+ * The new instance starts at power-on, with nothing armed, and a vCPU count
+ * that changed at the same base gets slots of its own.
+ */
+static void test_deinit_init_at_the_same_base_starts_from_power_on(void)
+{
+	setup("vcpus=2,clock=virtual");
+	linux_start(0);
+	linux_start(1);
+	vm_clock_step(LNX_BUDGET / 2);
+	deinit_plat_devs(&ctx);
+	CU_ASSERT_EQUAL(timer_core_armed_count(), 0);
+	CU_ASSERT_EQUAL_FATAL(init_plat_devs(&ctx), 0);
+	CU_ASSERT_EQUAL(rd(0, REG_STATUS), 0);
+	CU_ASSERT_EQUAL(rd(1, REG_LOAD), 0);
+	vm_clock_step(1000 * SEC);
+	CU_ASSERT_EQUAL(ev.total_interrupts, 0);
+	linux_start(1);
+	vm_clock_step(LNX_BUDGET);
+	CU_ASSERT_EQUAL(ev.interrupts[1], 1);
+	setup("vcpus=4,clock=virtual");
+	linux_start(3);
+	vm_clock_step(LNX_BUDGET);
+	CU_ASSERT_EQUAL(ev.interrupts[3], 1);
+	teardown();
+}
+
 static void test_paused_vm_does_not_count_toward_a_stall(void)
 {
 	setup("vcpus=1,clock=virtual");
@@ -738,6 +766,7 @@ static void test_pets_racing_expiries_and_resets_stay_consistent(void)
 
 UNIT_SUITE(vcpu_stall, suite_init, suite_cleanup,
 	   UNIT_TEST(test_linux_sequence_keeps_a_vcpu_alive_forever),
+	   UNIT_TEST(test_deinit_init_at_the_same_base_starts_from_power_on),
 	   UNIT_TEST(test_stop_petting_interrupts_at_budget_then_resets_one_budget_later),
 	   UNIT_TEST(test_pet_after_interrupt_returns_to_the_first_stage),
 	   UNIT_TEST(test_starved_vcpu_never_stalls_however_long),
