@@ -567,7 +567,8 @@ static void test_vcpu_stall(void)
 		mmio(STALL_BASE + 0x4, 4, true, 100);
 	}
 	pet = mono_ns();
-	check(atomic_load(&hsm.full_resets) == fr, "vcpu-stall: pets every 50 ms for 0.5 s: no reset");
+	check(atomic_load(&hsm.full_resets) == fr,
+	      "vcpu-stall: pets every 50 ms for 0.5 s: no reset");
 	check(wait_full_reset(gen + 1, 20 * NS), "vcpu-stall: no pets: the VM was reset");
 	got = (double)(atomic_load(&hsm.last_request_ns) - pet) / 1e9;
 	check(got >= 0.2 - 0.002 && got <= 0.2 + 0.75,

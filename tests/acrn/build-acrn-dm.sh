@@ -73,7 +73,8 @@ g=$(gdb -nx -batch -ex 'p __set_pci_vdev_ops_set_sym_pci_ops_wdt_i6300esb' \
 echo "$g" | grep -q '<pci_ops_wdt_i6300esb>' || fail "the entry does not point at our ops: $g"
 echo "$g" | grep -q '"wdt-i6300esb"' || fail "our ops are not named wdt-i6300esb: $g"
 n=$(( ($((0x$set_stop)) - $((0x$set_start))) / 8 ))
-echo "acrn-dm: PASS set_pci_vdev_ops_set ($n device types) holds pci_ops_wdt_i6300esb (\"wdt-i6300esb\")"
+echo "acrn-dm: PASS set_pci_vdev_ops_set ($n device types) holds" \
+     "pci_ops_wdt_i6300esb (\"wdt-i6300esb\")"
 
 # acrn-dm's own -s parser (pci_parse_slot in ACRN's hw/pci/core.c) runs before
 # acrn-dm needs /dev/acrn_hsm: an unknown device stops it there, ours passes,

@@ -30,19 +30,22 @@ run() { # name env binary args...
 		set -- $(awk -v SRC="$SRC" -f tests/acrn/tsan-classify.awk "$log" | tail -n 1)
 		awk -v SRC="$SRC" -f tests/acrn/tsan-classify.awk "$log" | grep SUMMARY
 		if [ "$4" != 0 ] || ! grep -q " 0 failure(s)" "$log"; then
-			echo "acrn-test: FAIL $name: $4 TSan report(s) involving our code (log: $log)"
+			echo "acrn-test: FAIL $name: $4 TSan report(s) involving our code" \
+			     "(log: $log)"
 			fail=1
 		else
-			echo "acrn-test: PASS $name (${secs}s): 0 TSan reports involving our code," \
-			     "$2 with both accesses inside ACRN's own sources"
+			echo "acrn-test: PASS $name (${secs}s): 0 TSan reports involving our" \
+			     "code, $2 with both accesses inside ACRN's own sources"
 		fi ;;
 	*)
-		if [ $rc -ne 0 ] || grep -qE "ERROR: (Address|Leak)Sanitizer|runtime error" "$log"; then
+		san="ERROR: (Address|Leak)Sanitizer|runtime error"
+		if [ $rc -ne 0 ] || grep -qE "$san" "$log"; then
 			grep -E "ERROR|runtime error|SUMMARY" "$log" | head -5
 			echo "acrn-test: FAIL $name, exit $rc (log: $log)"
 			fail=1
 		else
-			echo "acrn-test: PASS $name (${secs}s): $(grep -c '^acrn-test: PASS' "$log") checks"
+			n=$(grep -c '^acrn-test: PASS' "$log")
+			echo "acrn-test: PASS $name (${secs}s): $n checks"
 		fi ;;
 	esac
 }

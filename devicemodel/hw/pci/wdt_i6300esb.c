@@ -127,7 +127,7 @@ struct esb {
 	enum esb_unlock unlock;
 	int stage;           /* 1 or 2 */
 	bool counting;       /* a stage countdown is in progress */
-	/* Survives device, VM and ACRN deinit/init resets: cleared by the guest or a DM restart only. */
+	/* Survives device, VM and deinit/init resets; cleared by the guest or a DM restart only. */
 	bool timeout_flag;
 	unsigned long odd_accesses; /* per-instance log rate limit */
 };
