@@ -9,7 +9,8 @@
  * - Events go to ACRN's log (pr_notice, "event NAME {data}"); a poweroff
  *   watchdog action also goes out as ACRN's VM_EVENT_POWEROFF.  ACRN's
  *   vm_event has no type for a watchdog expiry, a stage-1 warning or a vCPU
- *   stall, so those are in the log only; there is no JSON event stream.
+ *   stall, so those are in the log only; there is no JSON event stream, and
+ *   of dm_event.h only dm_event_emit() exists here (the plugins use no more).
  * - Watchdog actions: reset -> vm_set_suspend_mode(VM_SUSPEND_FULL_RESET)
  *   and poweroff -> VM_SUSPEND_POWEROFF, each followed by mevent_notify() so
  *   the mevent loop sees it, as ACRN's own watchdog does; pause -> vm_pause();
