@@ -27,7 +27,7 @@
 #include "guest_clock.h"
 #include "log.h"
 #include "mem.h"
-#include "mmio_dev.h"
+#include "plat_dev.h"
 #include "vm_clock.h"
 #include "vmctx.h"
 
@@ -132,10 +132,10 @@ static int add_devices(void)
 	for (size_t i = 0; i < NCONFIGS; i++) {
 		snprintf(opts, sizeof(opts), "base=0x%lx,vcpus=1,clock=%s,action=none",
 			 (unsigned long)configs[i].base, configs[i].clock);
-		if (mmio_dev_add("vcpu-stall", opts))
+		if (plat_dev_add("vcpu-stall", opts))
 			return -EINVAL;
 	}
-	return init_mmio_devs(&ctx);
+	return init_plat_devs(&ctx);
 }
 
 static int bench_pets(void)
@@ -171,8 +171,8 @@ static int bench_pets(void)
 		printf("  %-34s %9.0f ns/pet\n", configs[i].label, med[i]);
 	}
 	printf("  ratio open+read+close / cached pread: %.2fx (goal >= 3x)\n", med[1] / med[0]);
-	deinit_mmio_devs(&ctx);
-	mmio_devs_clear();
+	deinit_plat_devs(&ctx);
+	plat_devs_clear();
 	bench_raw_reads();
 	return 0;
 }
@@ -260,8 +260,8 @@ static int bench_timer_thread(void)
 
 	for (int i = 0; i < NVCPUS; i++)
 		ctx.vcpu_tid[i] = gettid();
-	if (mmio_dev_add("vcpu-stall", "vcpus=256,clock=procfs,action=none") ||
-	    init_mmio_devs(&ctx))
+	if (plat_dev_add("vcpu-stall", "vcpus=256,clock=procfs,action=none") ||
+	    init_plat_devs(&ctx))
 		return -EINVAL;
 	tt = find_timer_thread();
 	have_clk = tt && guest_clock_open(&timer_clk, GUEST_CLOCK_CPUTIME, 0, 0, tt) == 0;
@@ -290,8 +290,8 @@ static int bench_timer_thread(void)
 	report("idle, never stalls (256 re-checks/s, steady state)", &a, &b, 0);
 	if (have_clk)
 		guest_clock_close(&timer_clk);
-	deinit_mmio_devs(&ctx);
-	mmio_devs_clear();
+	deinit_plat_devs(&ctx);
+	plat_devs_clear();
 	return 0;
 }
 

@@ -30,7 +30,7 @@
 #include "inout.h"
 #include "log.h"
 #include "mem.h"
-#include "mmio_dev.h"
+#include "plat_dev.h"
 #include "pci_core.h"
 #include "timer.h"
 #include "vm_clock.h"
@@ -178,18 +178,18 @@ static int run_quietly(const struct dm_frontend *fe, struct vmctx *ctx, struct d
 static int devices_up(struct vmctx *ctx)
 {
 	init_mem();
-	if (init_inout() != 0 || init_pci(ctx) != 0 || init_mmio_devs(ctx) != 0)
+	if (init_inout() != 0 || init_pci(ctx) != 0 || init_plat_devs(ctx) != 0)
 		return -1;
 	return 0;
 }
 
 static void devices_down(struct vmctx *ctx)
 {
-	deinit_mmio_devs(ctx);
+	deinit_plat_devs(ctx);
 	deinit_pci(ctx);
 	deinit_inout();
 	deinit_mem();
-	mmio_devs_clear();
+	plat_devs_clear();
 }
 
 /* One measured window: nvcpus == 0 runs the probe alone (sleeping). */

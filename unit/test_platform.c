@@ -14,7 +14,7 @@
 
 #include "helpers.h"
 #include "mem.h"
-#include "mmio_dev.h"
+#include "plat_dev.h"
 #include "unit.h"
 #include "vmctx.h"
 
@@ -31,7 +31,7 @@ static int tm_deinits;
 static struct vmctx ctx;
 
 /* opts: "base=<hex>" moves the window, "fail" fails init. */
-static int tm_init(struct vmctx *c, struct mmio_vdev *dev, char *opts)
+static int tm_init(struct vmctx *c, struct plat_vdev *dev, char *opts)
 {
 	const char *b = opts ? strstr(opts, "base=") : NULL;
 
@@ -46,14 +46,14 @@ static int tm_init(struct vmctx *c, struct mmio_vdev *dev, char *opts)
 	return 0;
 }
 
-static void tm_deinit(struct vmctx *c, struct mmio_vdev *dev)
+static void tm_deinit(struct vmctx *c, struct plat_vdev *dev)
 {
 	(void)c;
 	free(dev->arg);
 	tm_deinits++;
 }
 
-static uint64_t tm_read(struct vmctx *c, int vcpu, struct mmio_vdev *dev, uint64_t off, int size)
+static uint64_t tm_read(struct vmctx *c, int vcpu, struct plat_vdev *dev, uint64_t off, int size)
 {
 	struct tm_state *st = dev->arg;
 
@@ -65,7 +65,7 @@ static uint64_t tm_read(struct vmctx *c, int vcpu, struct mmio_vdev *dev, uint64
 	return 0xb0000000 | off;
 }
 
-static void tm_write(struct vmctx *c, int vcpu, struct mmio_vdev *dev, uint64_t off, int size,
+static void tm_write(struct vmctx *c, int vcpu, struct plat_vdev *dev, uint64_t off, int size,
 		     uint64_t val)
 {
 	struct tm_state *st = dev->arg;
@@ -78,13 +78,13 @@ static void tm_write(struct vmctx *c, int vcpu, struct mmio_vdev *dev, uint64_t 
 	st->last_vcpu = vcpu;
 }
 
-static void tm_reset(struct vmctx *c, struct mmio_vdev *dev)
+static void tm_reset(struct vmctx *c, struct plat_vdev *dev)
 {
 	(void)c;
 	((struct tm_state *)dev->arg)->resets++;
 }
 
-static const struct mmio_dev_ops tm_ops = {
+static const struct plat_dev_ops tm_ops = {
 	.name = "test-mmio",
 	.init = tm_init,
 	.deinit = tm_deinit,
@@ -92,7 +92,7 @@ static const struct mmio_dev_ops tm_ops = {
 	.write = tm_write,
 	.reset = tm_reset,
 };
-DEFINE_MMIO_DEVTYPE(tm_ops);
+DEFINE_PLAT_DEVTYPE(tm_ops);
 
 static int suite_init(void)
 {
@@ -102,8 +102,8 @@ static int suite_init(void)
 
 static int suite_cleanup(void)
 {
-	deinit_mmio_devs(&ctx);
-	mmio_devs_clear();
+	deinit_plat_devs(&ctx);
+	plat_devs_clear();
 	vm_destroy(&ctx);
 	deinit_mem();
 	return 0;
@@ -111,13 +111,13 @@ static int suite_cleanup(void)
 
 static void teardown(void)
 {
-	deinit_mmio_devs(&ctx);
-	mmio_devs_clear();
+	deinit_plat_devs(&ctx);
+	plat_devs_clear();
 }
 
 static struct tm_state *tm(void)
 {
-	struct mmio_vdev *dev = mmio_dev_find("test-mmio");
+	struct plat_vdev *dev = plat_dev_find("test-mmio");
 
 	return dev ? dev->arg : NULL;
 }
@@ -126,24 +126,24 @@ static int quiet_add(const char *name)
 {
 	int saved = unit_stderr_mute(), r;
 
-	r = mmio_dev_add(name, NULL);
+	r = plat_dev_add(name, NULL);
 	unit_stderr_restore(saved);
 	return r;
 }
 
 static void test_linker_set_finds_plugins_by_name(void)
 {
-	CU_ASSERT_PTR_EQUAL(mmio_find_ops("test-mmio"), &tm_ops);
-	CU_ASSERT_PTR_NULL(mmio_find_ops("nope"));
-	CU_ASSERT_PTR_NULL(mmio_find_ops(NULL));
+	CU_ASSERT_PTR_EQUAL(plat_find_ops("test-mmio"), &tm_ops);
+	CU_ASSERT_PTR_NULL(plat_find_ops("nope"));
+	CU_ASSERT_PTR_NULL(plat_find_ops(NULL));
 }
 
 static void test_unknown_device_and_full_table_are_refused(void)
 {
 	teardown();
 	CU_ASSERT_EQUAL(quiet_add("nope"), -EINVAL);
-	for (int i = 0; i < MMIO_MAX_DEVS; i++)
-		CU_ASSERT_EQUAL(mmio_dev_add("test-mmio", NULL), 0);
+	for (int i = 0; i < PLAT_MAX_DEVS; i++)
+		CU_ASSERT_EQUAL(plat_dev_add("test-mmio", NULL), 0);
 	CU_ASSERT_EQUAL(quiet_add("test-mmio"), -EINVAL);
 	teardown();
 }
@@ -153,8 +153,8 @@ static void test_window_accesses_reach_the_device_with_offsets(void)
 	uint64_t v = 0;
 
 	teardown();
-	CU_ASSERT_EQUAL_FATAL(mmio_dev_add("test-mmio", NULL), 0);
-	CU_ASSERT_EQUAL_FATAL(init_mmio_devs(&ctx), 0);
+	CU_ASSERT_EQUAL_FATAL(plat_dev_add("test-mmio", NULL), 0);
+	CU_ASSERT_EQUAL_FATAL(init_plat_devs(&ctx), 0);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(tm());
 	CU_ASSERT_EQUAL(mem_access(&ctx, 1, MEM_F_READ, TM_BASE + 0x14, 4, &v), 0);
 	CU_ASSERT_EQUAL(v, 0xb0000014);
@@ -172,8 +172,8 @@ static void test_accesses_outside_the_window_never_reach_the_device(void)
 	uint64_t v = 0;
 
 	teardown();
-	CU_ASSERT_EQUAL_FATAL(mmio_dev_add("test-mmio", NULL), 0);
-	CU_ASSERT_EQUAL_FATAL(init_mmio_devs(&ctx), 0);
+	CU_ASSERT_EQUAL_FATAL(plat_dev_add("test-mmio", NULL), 0);
+	CU_ASSERT_EQUAL_FATAL(init_plat_devs(&ctx), 0);
 	CU_ASSERT_EQUAL(mem_access(&ctx, 0, MEM_F_READ, TM_BASE + TM_SIZE, 4, &v), -ESRCH);
 	CU_ASSERT_EQUAL(mem_access(&ctx, 0, MEM_F_READ, TM_BASE + TM_SIZE - 2, 4, &v), -EINVAL);
 	CU_ASSERT_EQUAL(v, 0xffffffff);
@@ -185,8 +185,8 @@ static void test_accesses_outside_the_window_never_reach_the_device(void)
 static void test_vm_reset_runs_every_device_reset(void)
 {
 	teardown();
-	CU_ASSERT_EQUAL_FATAL(mmio_dev_add("test-mmio", NULL), 0);
-	CU_ASSERT_EQUAL_FATAL(init_mmio_devs(&ctx), 0);
+	CU_ASSERT_EQUAL_FATAL(plat_dev_add("test-mmio", NULL), 0);
+	CU_ASSERT_EQUAL_FATAL(init_plat_devs(&ctx), 0);
 	vm_reset(&ctx, "test");
 	vm_reset(&ctx, "test");
 	CU_ASSERT_EQUAL(tm()->resets, 2);
@@ -200,15 +200,15 @@ static void test_deinit_unmaps_and_calls_deinit(void)
 	uint64_t v;
 
 	teardown();
-	CU_ASSERT_EQUAL_FATAL(mmio_dev_add("test-mmio", "base=0x5000"), 0);
-	CU_ASSERT_EQUAL_FATAL(init_mmio_devs(&ctx), 0);
-	CU_ASSERT_EQUAL(mmio_dev_find("test-mmio")->base, 0x5000);
-	CU_ASSERT_STRING_EQUAL(mmio_dev_find("test-mmio")->opts, "base=0x5000");
+	CU_ASSERT_EQUAL_FATAL(plat_dev_add("test-mmio", "base=0x5000"), 0);
+	CU_ASSERT_EQUAL_FATAL(init_plat_devs(&ctx), 0);
+	CU_ASSERT_EQUAL(plat_dev_find("test-mmio")->base, 0x5000);
+	CU_ASSERT_STRING_EQUAL(plat_dev_find("test-mmio")->opts, "base=0x5000");
 	CU_ASSERT_EQUAL(mem_access(&ctx, 0, MEM_F_READ, 0x5000, 4, &v), 0);
-	deinit_mmio_devs(&ctx);
+	deinit_plat_devs(&ctx);
 	CU_ASSERT_EQUAL(tm_deinits, before + 1);
 	CU_ASSERT_EQUAL(mem_access(&ctx, 0, MEM_F_READ, 0x5000, 4, &v), -ESRCH);
-	CU_ASSERT_PTR_NULL(mmio_dev_find("test-mmio"));
+	CU_ASSERT_PTR_NULL(plat_dev_find("test-mmio"));
 	teardown();
 }
 
@@ -218,17 +218,17 @@ static void test_failed_init_or_overlapping_window_unwinds(void)
 	uint64_t v;
 
 	teardown();
-	CU_ASSERT_EQUAL_FATAL(mmio_dev_add("test-mmio", NULL), 0);
-	CU_ASSERT_EQUAL_FATAL(mmio_dev_add("test-mmio", "fail"), 0);
-	CU_ASSERT_EQUAL(init_mmio_devs(&ctx), -EIO);
+	CU_ASSERT_EQUAL_FATAL(plat_dev_add("test-mmio", NULL), 0);
+	CU_ASSERT_EQUAL_FATAL(plat_dev_add("test-mmio", "fail"), 0);
+	CU_ASSERT_EQUAL(init_plat_devs(&ctx), -EIO);
 	CU_ASSERT_EQUAL(tm_deinits, before + 1);
 	CU_ASSERT_EQUAL(mem_access(&ctx, 0, MEM_F_READ, TM_BASE, 4, &v), -ESRCH);
-	mmio_devs_clear();
+	plat_devs_clear();
 	/* two windows that overlap: a usage error (one line), the first undone */
-	CU_ASSERT_EQUAL_FATAL(mmio_dev_add("test-mmio", NULL), 0);
-	CU_ASSERT_EQUAL_FATAL(mmio_dev_add("test-mmio", "base=0x3800"), 0);
+	CU_ASSERT_EQUAL_FATAL(plat_dev_add("test-mmio", NULL), 0);
+	CU_ASSERT_EQUAL_FATAL(plat_dev_add("test-mmio", "base=0x3800"), 0);
 	saved = unit_stderr_mute();
-	CU_ASSERT_EQUAL(init_mmio_devs(&ctx), -EINVAL);
+	CU_ASSERT_EQUAL(init_plat_devs(&ctx), -EINVAL);
 	unit_stderr_restore(saved);
 	CU_ASSERT_EQUAL(tm_deinits, before + 3);
 	CU_ASSERT_EQUAL(mem_access(&ctx, 0, MEM_F_READ, TM_BASE, 4, &v), -ESRCH);

@@ -11,9 +11,10 @@
 #include <stdint.h>
 
 #include "dm_event.h"
+#include "dm_persist.h"
 #include "inout.h"
 #include "mem.h"
-#include "mmio_dev.h"
+#include "plat_dev.h"
 #include "pci_core.h"
 #include "timer.h"
 #include "unit.h"
@@ -44,7 +45,7 @@ static int reg_vm_up(int vcpus)
 	rc = init_pci(&reg_ctx);
 	if (rc)
 		goto err_inout;
-	rc = init_mmio_devs(&reg_ctx);
+	rc = init_plat_devs(&reg_ctx);
 	if (rc)
 		goto err_pci;
 	return 0;
@@ -63,14 +64,15 @@ err_timer:
 
 static void reg_vm_down(void)
 {
-	deinit_mmio_devs(&reg_ctx);
+	deinit_plat_devs(&reg_ctx);
 	deinit_pci(&reg_ctx);
 	deinit_inout();
 	deinit_mem();
 	timer_core_fini();
 	vm_destroy(&reg_ctx);
 	pci_slots_clear();
-	mmio_devs_clear();
+	plat_devs_clear();
+	dm_persist_clear();
 }
 
 static void stall_write(unsigned int reg, uint32_t val)
@@ -96,7 +98,7 @@ static uint32_t stall_read(unsigned int reg)
  */
 static void test_current_cnt_never_exceeds_the_loaded_count(void)
 {
-	if (mmio_dev_add("vcpu-stall", "vcpus=1,clock=virtual,action=none") != 0 ||
+	if (plat_dev_add("vcpu-stall", "vcpus=1,clock=virtual,action=none") != 0 ||
 	    reg_vm_up(1) != 0) {
 		CU_FAIL_FATAL("cannot bring up a VM with vcpu-stall");
 	}

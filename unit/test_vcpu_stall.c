@@ -26,7 +26,7 @@
 #include "helpers.h"
 #include "log.h"
 #include "mem.h"
-#include "mmio_dev.h"
+#include "plat_dev.h"
 #include "unit.h"
 #include "vm_clock.h"
 #include "vmctx.h"
@@ -112,8 +112,8 @@ static int suite_init(void)
 
 static int suite_cleanup(void)
 {
-	deinit_mmio_devs(&ctx);
-	mmio_devs_clear();
+	deinit_plat_devs(&ctx);
+	plat_devs_clear();
 	dm_event_set_sink(NULL, NULL);
 	vm_destroy(&ctx);
 	deinit_mem();
@@ -134,17 +134,17 @@ static int quiet_init(const char *opts)
 {
 	int saved = unit_stderr_mute(), rc;
 
-	rc = mmio_dev_add("vcpu-stall", opts);
+	rc = plat_dev_add("vcpu-stall", opts);
 	if (rc == 0)
-		rc = init_mmio_devs(&ctx);
+		rc = init_plat_devs(&ctx);
 	unit_stderr_restore(saved);
 	return rc;
 }
 
 static void teardown(void)
 {
-	deinit_mmio_devs(&ctx);
-	mmio_devs_clear();
+	deinit_plat_devs(&ctx);
+	plat_devs_clear();
 	drain_actions();
 	ctx.vcpu_pid = 0;
 	memset(ctx.vcpu_tid, 0, sizeof(ctx.vcpu_tid));
@@ -155,8 +155,8 @@ static void setup(const char *opts)
 	teardown();
 	memset(&ev, 0, sizeof(ev));
 	guest_clock_virtual_reset();
-	CU_ASSERT_EQUAL_FATAL(mmio_dev_add("vcpu-stall", opts), 0);
-	CU_ASSERT_EQUAL_FATAL(init_mmio_devs(&ctx), 0);
+	CU_ASSERT_EQUAL_FATAL(plat_dev_add("vcpu-stall", opts), 0);
+	CU_ASSERT_EQUAL_FATAL(init_plat_devs(&ctx), 0);
 }
 
 static void wr(int vcpu, uint64_t reg, uint32_t val)
@@ -522,6 +522,34 @@ static void test_vm_reset_disables_every_detector(void)
 	teardown();
 }
 
+/*
+ * ACRN's reset: deinit then init of the device (dm_persist keeps the blocks).
+ * The new instance starts at power-on, with nothing armed, and a vCPU count
+ * that changed at the same base gets slots of its own.
+ */
+static void test_deinit_init_at_the_same_base_starts_from_power_on(void)
+{
+	setup("vcpus=2,clock=virtual");
+	linux_start(0);
+	linux_start(1);
+	vm_clock_step(LNX_BUDGET / 2);
+	deinit_plat_devs(&ctx);
+	CU_ASSERT_EQUAL(timer_core_armed_count(), 0);
+	CU_ASSERT_EQUAL_FATAL(init_plat_devs(&ctx), 0);
+	CU_ASSERT_EQUAL(rd(0, REG_STATUS), 0);
+	CU_ASSERT_EQUAL(rd(1, REG_LOAD), 0);
+	vm_clock_step(1000 * SEC);
+	CU_ASSERT_EQUAL(ev.total_interrupts, 0);
+	linux_start(1);
+	vm_clock_step(LNX_BUDGET);
+	CU_ASSERT_EQUAL(ev.interrupts[1], 1);
+	setup("vcpus=4,clock=virtual");
+	linux_start(3);
+	vm_clock_step(LNX_BUDGET);
+	CU_ASSERT_EQUAL(ev.interrupts[3], 1);
+	teardown();
+}
+
 static void test_paused_vm_does_not_count_toward_a_stall(void)
 {
 	setup("vcpus=1,clock=virtual");
@@ -604,16 +632,16 @@ static void test_default_options_and_bad_options(void)
 		"action=explode", "base=0x3001", "base=banana",  "frob=1",   "vcpus",
 		"base=0xfffffffffffff000", "base=0x10000000000000", "base=0xffffffffffff000",
 	};
-	struct mmio_vdev *dev;
+	struct plat_vdev *dev;
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		teardown();
 		CU_ASSERT_EQUAL(quiet_init(bad[i]), -EINVAL);
-		CU_ASSERT_PTR_NULL(mmio_dev_find("vcpu-stall"));
+		CU_ASSERT_PTR_NULL(plat_dev_find("vcpu-stall"));
 	}
 	/* defaults: base 0x3000, one slot per VM vCPU, virtual clock under a virtual VM clock */
 	setup(NULL);
-	dev = mmio_dev_find("vcpu-stall");
+	dev = plat_dev_find("vcpu-stall");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(dev);
 	CU_ASSERT_EQUAL(dev->base, BASE);
 	CU_ASSERT_EQUAL(dev->size, 0x1000);
@@ -628,10 +656,10 @@ static void test_default_options_and_bad_options(void)
 	CU_ASSERT_EQUAL(ev.resets[3], 1);
 	teardown();
 	setup("base=0x9030000,vcpus=1,clock=monotonic,action=poweroff");
-	CU_ASSERT_EQUAL(mmio_dev_find("vcpu-stall")->base, 0x9030000);
+	CU_ASSERT_EQUAL(plat_dev_find("vcpu-stall")->base, 0x9030000);
 	teardown();
 	setup("base=0xffffffffff000,vcpus=1"); /* the last page below 2^52 */
-	CU_ASSERT_EQUAL(mmio_dev_find("vcpu-stall")->base, 0xffffffffff000ULL);
+	CU_ASSERT_EQUAL(plat_dev_find("vcpu-stall")->base, 0xffffffffff000ULL);
 	teardown();
 }
 
@@ -751,7 +779,7 @@ static void test_procfs_refused_where_vcpus_gain_no_guest_time(void)
 	teardown();
 	dm_set_current_frontend(&plain);
 	CU_ASSERT_EQUAL(quiet_init("vcpus=1,clock=procfs"), -EINVAL);
-	CU_ASSERT_PTR_NULL(mmio_dev_find("vcpu-stall"));
+	CU_ASSERT_PTR_NULL(plat_dev_find("vcpu-stall"));
 	teardown();
 	CU_ASSERT_EQUAL(quiet_init("vcpus=1,clock=cputime"), 0);
 	teardown();
@@ -1021,6 +1049,7 @@ static void test_enabling_again_every_tick_never_postpones_the_bark(void)
 
 UNIT_SUITE(vcpu_stall, suite_init, suite_cleanup,
 	   UNIT_TEST(test_linux_sequence_keeps_a_vcpu_alive_forever),
+	   UNIT_TEST(test_deinit_init_at_the_same_base_starts_from_power_on),
 	   UNIT_TEST(test_stop_petting_interrupts_at_budget_then_resets_one_budget_later),
 	   UNIT_TEST(test_pet_after_interrupt_returns_to_the_first_stage),
 	   UNIT_TEST(test_starved_vcpu_never_stalls_however_long),

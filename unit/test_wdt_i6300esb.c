@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "dm_event.h"
+#include "dm_persist.h"
 #include "helpers.h"
 #include "inout.h"
 #include "mem.h"
@@ -123,6 +124,7 @@ static int suite_cleanup(void)
 {
 	deinit_pci(&ctx);
 	pci_slots_clear();
+	dm_persist_clear();
 	dm_event_set_sink(NULL, NULL);
 	vm_destroy(&ctx);
 	deinit_inout();
@@ -131,10 +133,12 @@ static int suite_cleanup(void)
 	return 0;
 }
 
+/* Every case starts as after a DM restart: no timeout flag kept from the last one. */
 static void teardown(void)
 {
 	deinit_pci(&ctx);
 	pci_slots_clear();
+	dm_persist_clear();
 }
 
 static void bring_up2(const char *s1, const char *s2)
@@ -1101,6 +1105,60 @@ static void test_vm_reset_stops_countdown_and_deasserts_intx(void)
 	CU_ASSERT_EQUAL(br(SLOT, REG_RELOAD, 2), 0);
 }
 
+/* ACRN's reset: deinit then init of every PCI device (no reset hook runs). */
+static void acrn_style_reset(void)
+{
+	deinit_pci(&ctx);
+	CU_ASSERT_EQUAL_FATAL(init_pci(&ctx), 0);
+}
+
+static void test_timeout_flag_survives_deinit_init_per_instance(void)
+{
+	bring_up2("5,wdt-i6300esb", "6,wdt-i6300esb");
+	expire_now(SLOT);
+	drain_actions();
+	acrn_style_reset();
+	CU_ASSERT_EQUAL(br(SLOT, REG_RELOAD, 2), FLAG_READ);
+	CU_ASSERT_EQUAL(br(6, REG_RELOAD, 2), 0); /* the other instance never expired */
+	acrn_style_reset();
+	CU_ASSERT_EQUAL(br(SLOT, REG_RELOAD, 2), FLAG_READ);
+	unlock(SLOT);
+	bw(SLOT, REG_RELOAD, 2, RELOAD_CLEAR);
+	acrn_style_reset();
+	CU_ASSERT_EQUAL(br(SLOT, REG_RELOAD, 2), 0);
+	/* the new instance starts at power-on: disabled, nothing armed */
+	CU_ASSERT_EQUAL(cr(SLOT, CFG_LOCK, 1), 0);
+	CU_ASSERT_EQUAL(armed_in(), 0);
+}
+
+/* S3 (ACRN's vm_stop_watchdog / vm_reset_watchdog): stop, then 60 s stages. */
+static void test_s3_suspend_stops_and_resume_restarts_with_60s_stages(void)
+{
+	uint64_t p60 = (60ULL * 1000000000ULL + TICK_1KHZ - 1) / TICK_1KHZ;
+
+	bring_up("");
+	CU_ASSERT_EQUAL(drv_probe(SLOT, 30), 0);
+	drv_start(SLOT, false);
+	dm_pm_notify(&ctx, DM_PM_SUSPEND);
+	CU_ASSERT_EQUAL(armed_in(), 0);
+	step(10 * heartbeat_ns(30));
+	CU_ASSERT_EQUAL(watchdog_events(), 0);
+	dm_pm_notify(&ctx, DM_PM_RESUME);
+	CU_ASSERT_EQUAL(armed_in(), stage_ns((uint32_t)p60, false));
+	step(2 * stage_ns((uint32_t)p60, false) - 1);
+	CU_ASSERT_EQUAL(watchdog_events(), 0);
+	step(1);
+	CU_ASSERT_EQUAL(watchdog_events(), 1);
+}
+
+static void test_s3_resume_leaves_a_disabled_watchdog_alone(void)
+{
+	bring_up("");
+	dm_pm_notify(&ctx, DM_PM_SUSPEND);
+	dm_pm_notify(&ctx, DM_PM_RESUME);
+	CU_ASSERT_EQUAL(armed_in(), 0);
+}
+
 /* ---- the Linux driver (docs/device.rst §1.6) ------------------------------------------------ */
 
 static void test_linux_probe_reports_cardreset_after_a_watchdog_reset(void)
@@ -1472,6 +1530,9 @@ UNIT_SUITE(wdt_i6300esb, suite_init, suite_cleanup,
 	   UNIT_TEST(test_each_action_emits_watchdog_and_requests_it),
 	   UNIT_TEST(test_expiry_resets_device_but_keeps_timeout_flag),
 	   UNIT_TEST(test_timeout_flag_survives_vm_reset_and_is_cleared_by_bit9_or_bit12),
+	   UNIT_TEST(test_timeout_flag_survives_deinit_init_per_instance),
+	   UNIT_TEST(test_s3_suspend_stops_and_resume_restarts_with_60s_stages),
+	   UNIT_TEST(test_s3_resume_leaves_a_disabled_watchdog_alone),
 	   UNIT_TEST(test_vm_reset_stops_countdown_and_deasserts_intx),
 	   UNIT_TEST(test_linux_probe_reports_cardreset_after_a_watchdog_reset),
 	   UNIT_TEST(test_linux_start_ping_stop_never_fires),

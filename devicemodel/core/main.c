@@ -19,7 +19,7 @@
 #include "inout.h"
 #include "log.h"
 #include "mem.h"
-#include "mmio_dev.h"
+#include "plat_dev.h"
 #include "pci_core.h"
 #include "qmp.h"
 #include "vm_clock.h"
@@ -237,11 +237,11 @@ static int vm_devices_init(struct vmctx *ctx, const struct dm_options *o)
 	if (rc)
 		goto err_inout;
 	if (o->stall_opts) {
-		rc = mmio_dev_add("vcpu-stall", o->stall_opts);
+		rc = plat_dev_add("vcpu-stall", o->stall_opts);
 		if (rc)
 			goto err_pci;
 	}
-	rc = init_mmio_devs(ctx);
+	rc = init_plat_devs(ctx);
 	if (rc)
 		goto err_pci;
 	return 0;
@@ -257,7 +257,7 @@ err_mem:
 
 static void vm_devices_deinit(struct vmctx *ctx)
 {
-	deinit_mmio_devs(ctx);
+	deinit_plat_devs(ctx);
 	deinit_pci(ctx);
 	deinit_inout();
 	deinit_mem();
@@ -334,6 +334,6 @@ int main(int argc, char **argv)
 	dm_event_close();
 	vm_destroy(&ctx);
 	pci_slots_clear();
-	mmio_devs_clear();
+	plat_devs_clear();
 	return rc;
 }

@@ -20,30 +20,6 @@
 #include "vm_clock.h"
 #include "vmctx.h"
 
-static const char *const action_names[] = {
-	[DM_WDT_ACTION_RESET] = "reset", [DM_WDT_ACTION_POWEROFF] = "poweroff",
-	[DM_WDT_ACTION_PAUSE] = "pause", [DM_WDT_ACTION_DEBUG] = "debug",
-	[DM_WDT_ACTION_NONE] = "none",
-};
-
-int dm_wdt_action_parse(const char *s, enum dm_wdt_action *out)
-{
-	for (size_t i = 0; s && i < sizeof(action_names) / sizeof(action_names[0]); i++) {
-		if (strcmp(s, action_names[i]) == 0) {
-			*out = (enum dm_wdt_action)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
-const char *dm_wdt_action_name(enum dm_wdt_action a)
-{
-	if ((unsigned int)a >= sizeof(action_names) / sizeof(action_names[0]))
-		return "unknown";
-	return action_names[a];
-}
-
 int vm_create(struct vmctx *ctx, const char *uuid, int vcpus)
 {
 	uuid_t u;

@@ -13,12 +13,16 @@
  * there is no thread: vm_clock_step()/vm_clock_set() run the due callbacks in
  * deadline order on the stepping thread.
  *
- * Callbacks run with no lock held.  One "running" slot records which timer's
- * callback is executing and on which thread; settime(0) and deinit wait on a
- * condition variable until that callback has returned, except when they are
- * called from that very callback.  Periodic timers are re-armed before their
- * callback runs, so the core never touches a timer after its callback
- * returned (the callback may have deinit'ed and freed it).
+ * Callbacks run with no lock held.  The contract is ACRN's and no stronger:
+ * settime(0) and deinit take the timer off the heap and return at once; they
+ * never wait for a callback that is running or was already taken off the heap
+ * to run (ACRN's timerfd may likewise have fired and be queued on the mevent
+ * thread).  A device must therefore tolerate a stale or concurrent expiry and
+ * keep what its callback touches alive while the callback may still run
+ * (timer.h).  The core reads the callback and its parameter under the lock
+ * before it drops the lock, re-arms periodic timers before the callback runs,
+ * and never touches a timer after its callback returned (the callback may
+ * have deinit'ed and freed it).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -39,7 +43,6 @@
 
 struct timer_core {
 	pthread_mutex_t lock;
-	pthread_cond_t done;      /* signalled when the running callback returns */
 	pthread_mutex_t step_lock; /* serialises virtual-clock steppers */
 
 	bool up;
@@ -50,11 +53,6 @@ struct timer_core {
 	size_t n;
 	size_t cap;
 	uint64_t seq;             /* arming order, breaks deadline ties */
-
-	/* The callback executing right now (NULL: none), and where. */
-	struct acrn_timer *running;
-	pthread_t running_thread;
-	unsigned int waiters;     /* threads blocked on 'done' */
 
 	/* VM clock */
 	uint64_t virt_now;        /* virtual mode */
@@ -74,7 +72,6 @@ struct timer_core {
 
 static struct timer_core core = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
-	.done = PTHREAD_COND_INITIALIZER,
 	.step_lock = PTHREAD_MUTEX_INITIALIZER,
 	.mode = VM_CLOCK_REALTIME,
 	.tfd = -1,
@@ -304,33 +301,6 @@ static void disarm_locked(struct acrn_timer *t)
 	t->generation = ++core.seq;
 }
 
-static bool running_here(const struct acrn_timer *t)
-{
-	return core.running == t && pthread_equal(core.running_thread, pthread_self());
-}
-
-/*
- * Disarms t and returns once its callback is not running either.  Loops
- * because the callback may re-arm its own timer while we wait.
- */
-static void cancel_sync_locked(struct acrn_timer *t)
-{
-	int rc;
-
-	for (;;) {
-		disarm_locked(t);
-		if (core.running != t || running_here(t))
-			return;
-		core.waiters++;
-		rc = pthread_cond_wait(&core.done, &core.lock);
-		core.waiters--;
-		if (rc) {
-			pr_err("timer: cond_wait failed: %s\n", strerror(rc));
-			return;
-		}
-	}
-}
-
 static int arm_locked(struct acrn_timer *t, uint64_t deadline, uint64_t period)
 {
 	int rc;
@@ -380,20 +350,11 @@ static void fire_root_locked(uint64_t now)
 			t->period_ns = 0;
 		}
 	}
-	core.running = t;
-	core.running_thread = pthread_self();
 	core_unlock();
 
 	cb(param, nexp);
 
 	core_lock();
-	core.running = NULL;
-	if (core.waiters) {
-		int rc = pthread_cond_broadcast(&core.done);
-
-		if (rc)
-			pr_err("timer: cond_broadcast failed: %s\n", strerror(rc));
-	}
 	hook = core.after_fire;
 	hook_arg = core.after_fire_arg;
 	if (hook) {
@@ -449,7 +410,7 @@ int32_t acrn_timer_init(struct acrn_timer *timer, void (*cb)(void *, uint64_t), 
 	core_lock();
 	/* Re-initialising a live timer must not leave a stale heap entry. */
 	if (timer_valid(timer))
-		cancel_sync_locked(timer);
+		disarm_locked(timer);
 	timer->fd = -1;
 	timer->callback = cb;
 	timer->callback_param = param;
@@ -467,7 +428,7 @@ void acrn_timer_deinit(struct acrn_timer *timer)
 	if (!timer_valid(timer))
 		return;
 	core_lock();
-	cancel_sync_locked(timer);
+	disarm_locked(timer);
 	timer->magic = 0;
 	timer->fd = -1;
 	core_unlock();
@@ -492,7 +453,7 @@ static int32_t settime_common(struct acrn_timer *t, const struct itimerspec *v, 
 	value = ts_to_ns(&v->it_value);
 	core_lock();
 	if (value == 0) {
-		cancel_sync_locked(t);
+		disarm_locked(t);
 		core_unlock();
 		return 0;
 	}

@@ -43,7 +43,7 @@
 #include "inout.h"
 #include "log.h"
 #include "mem.h"
-#include "mmio_dev.h"
+#include "plat_dev.h"
 #include "pci_core.h"
 #include "qmp.h"
 #include "vm_clock.h"
@@ -544,7 +544,7 @@ static enum qtest_icpt resolve_device(const char *path)
 		path += 9;
 	if (strcmp(path, "ioapic") == 0)
 		return ICPT_IOAPIC;
-	if (strcmp(path, "vcpu-stall") == 0 && mmio_dev_find("vcpu-stall"))
+	if (strcmp(path, "vcpu-stall") == 0 && plat_dev_find("vcpu-stall"))
 		return ICPT_STALL;
 	return ICPT_NONE;
 }

@@ -40,7 +40,7 @@
 #include "inout.h"
 #include "log.h"
 #include "mem.h"
-#include "mmio_dev.h"
+#include "plat_dev.h"
 #include "pci_core.h"
 #include "qmp.h"
 #include "vm_clock.h"
@@ -1555,7 +1555,7 @@ static bool sim_wdt_present(void)
 /* Devices the scenario needs; -EINVAL (one line printed) when one is missing. */
 static int sim_find_devices(struct sim *s)
 {
-	struct mmio_vdev *stall = mmio_dev_find("vcpu-stall");
+	struct plat_vdev *stall = plat_dev_find("vcpu-stall");
 
 	s->have_stall = stall != NULL;
 	s->stall_base = stall ? stall->base : 0;
@@ -1635,7 +1635,7 @@ static int sim_prepare(struct vmctx *ctx, const struct dm_options *o)
 	ctx->vcpu_num = sim_sc.vcpus;
 	ctx->vcpu_pid = getpid();
 	/* The stall detector is what the simulation exercises: always present. */
-	if (!o->stall_opts && mmio_dev_add("vcpu-stall", NULL) != 0)
+	if (!o->stall_opts && plat_dev_add("vcpu-stall", NULL) != 0)
 		return -EINVAL;
 	return 0;
 }

@@ -46,4 +46,19 @@ typedef int (*dm_status_fn)(void *arg, char *buf, unsigned long n);
 int dm_status_register(struct vmctx *ctx, dm_status_fn fn, void *arg);
 void dm_status_unregister(struct vmctx *ctx, dm_status_fn fn, void *arg);
 
+/*
+ * Guest suspend to RAM (S3), as ACRN's acrn-dm drives it: DM_PM_SUSPEND when
+ * the guest enters S3 (ACRN's vm_stop_watchdog: stop counting, so a sleeping
+ * guest is not reset), DM_PM_RESUME when it wakes (ACRN's vm_reset_watchdog:
+ * count again from stage 1 with a long budget, so a guest that hangs while
+ * resuming is still caught).  Hooks run on the caller's thread, in
+ * registration order; dm_pm_notify() runs every hook of ctx (core/dm_pm.c).
+ */
+enum dm_pm_event { DM_PM_SUSPEND, DM_PM_RESUME };
+int dm_pm_hook_register(struct vmctx *ctx, void (*hook)(void *arg, enum dm_pm_event ev),
+			void *arg);
+void dm_pm_hook_unregister(struct vmctx *ctx, void (*hook)(void *arg, enum dm_pm_event ev),
+			   void *arg);
+void dm_pm_notify(struct vmctx *ctx, enum dm_pm_event ev);
+
 #endif /* _DM_RESET_H_ */

@@ -5,9 +5,11 @@
  * difference: every timer of every device lives in one min-heap served by one
  * thread on one timerfd (core/timer.c), on the VM clock of vm_clock.h.
  *
- * Guarantee: once acrn_timer_settime() with a zero it_value, or
- * acrn_timer_deinit(), returns, the callback is not running and will not run
- * (unless called from that timer's own callback, which is then finishing).
+ * Contract (ACRN's, no stronger): acrn_timer_settime() with a zero it_value
+ * and acrn_timer_deinit() disarm and return at once.  They do not wait for a
+ * callback that is running or about to run, so a device must tolerate a stale
+ * or concurrent expiry, and must not free anything its callback can touch
+ * (including the struct acrn_timer itself) while the callback may still run.
  * Callbacks run on the timer thread (virtual clock: on the thread that steps
  * the clock) with no core lock held, so they may re-arm their own timer.
  * cb(param, nexp): nexp is the number of expirations (1 for one-shot timers).

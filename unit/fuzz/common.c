@@ -14,12 +14,13 @@
 #include <unistd.h>
 
 #include "dm_event.h"
+#include "dm_persist.h"
 #include "fuzz.h"
 #include "guest_clock.h"
 #include "inout.h"
 #include "log.h"
 #include "mem.h"
-#include "mmio_dev.h"
+#include "plat_dev.h"
 #include "pci_core.h"
 #include "vm_clock.h"
 
@@ -104,7 +105,7 @@ unsigned long fuzz_vm_events(const struct fuzz_vm *vm)
 static void fuzz_specs_clear(void)
 {
 	pci_slots_clear();
-	mmio_devs_clear();
+	plat_devs_clear();
 }
 
 static int fuzz_vm_bring_up(struct fuzz_vm *vm, int vcpus, bool preassign)
@@ -129,7 +130,7 @@ static int fuzz_vm_bring_up(struct fuzz_vm *vm, int vcpus, bool preassign)
 	pci_set_bar_preassign(true);
 	if (rc)
 		goto err_inout;
-	rc = init_mmio_devs(&vm->ctx);
+	rc = init_plat_devs(&vm->ctx);
 	if (rc)
 		goto err_pci;
 	vm->events0 = dm_event_count();
@@ -166,7 +167,7 @@ int fuzz_vm_start_unassigned(struct fuzz_vm *vm, int vcpus)
 void fuzz_vm_stop(struct fuzz_vm *vm)
 {
 	timer_core_set_after_fire(NULL, NULL);
-	deinit_mmio_devs(&vm->ctx);
+	deinit_plat_devs(&vm->ctx);
 	deinit_pci(&vm->ctx);
 	deinit_inout();
 	deinit_mem();
@@ -175,6 +176,7 @@ void fuzz_vm_stop(struct fuzz_vm *vm)
 	timer_core_fini();
 	vm_destroy(&vm->ctx);
 	fuzz_specs_clear();
+	dm_persist_clear(); /* each input is a fresh DM */
 }
 
 void fuzz_vm_pause_toggle(struct fuzz_vm *vm)

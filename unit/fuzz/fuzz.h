@@ -107,7 +107,7 @@ void fuzz_global_init(void);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /*
- * Queue devices first (pci_parse_slot / mmio_dev_add), then start: timer core
+ * Queue devices first (pci_parse_slot / plat_dev_add), then start: timer core
  * on a virtual clock at 0, VM with vcpus vCPUs, dispatch tables, devices, and
  * an after-fire hook that carries out requested actions as qtest does.
  * 0 or -errno (then nothing is left behind).

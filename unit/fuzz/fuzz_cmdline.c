@@ -3,8 +3,8 @@
 /*
  * libFuzzer harness 5 (issue 7): the option strings a user (or a launch
  * script) hands to wdt-dm: `-s` through pci_parse_slot(), `--vcpu-stall`
- * through mmio_dev_add() and the device's own option parser (run by
- * init_mmio_devs), per-device options (action=...) through vdev_init, the
+ * through plat_dev_add() and the device's own option parser (run by
+ * init_plat_devs), per-device options (action=...) through vdev_init, the
  * VM's UUID through vm_create(), and the front ends' own options (`--sim`
  * scenario, `--qtest` value) through their prepare() hooks, found in the
  * front-end linker set as main finds them.  The input is up to 8 NUL-separated strings,
@@ -21,7 +21,7 @@
 #include "frontend.h"
 #include "fuzz.h"
 #include "mem.h"
-#include "mmio_dev.h"
+#include "plat_dev.h"
 #include "pci_core.h"
 #include "vm_clock.h"
 
@@ -85,9 +85,9 @@ static bool cmdline_apply(char kind, const char *s, const char **uuid, int *vcpu
 	case 0:
 		return pci_parse_slot(s) == 0;
 	case 1:
-		return mmio_dev_add("vcpu-stall", s) == 0;
+		return plat_dev_add("vcpu-stall", s) == 0;
 	case 2:
-		return mmio_dev_add(s, NULL) == 0;
+		return plat_dev_add(s, NULL) == 0;
 	default:
 		*uuid = s;
 		*vcpus = (int)(strlen(s) % 300);
@@ -117,7 +117,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (int i = 0; i < n; i++) {
 		if (strs[i][0] && !cmdline_apply(strs[i][0], strs[i] + 1, &uuid, &vcpus)) {
 			pci_slots_clear();
-			mmio_devs_clear();
+			plat_devs_clear();
 			return 0;
 		}
 	}

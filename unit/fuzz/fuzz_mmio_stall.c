@@ -22,7 +22,7 @@
 #include "dm_event.h"
 #include "fuzz.h"
 #include "mem.h"
-#include "mmio_dev.h"
+#include "plat_dev.h"
 #include "vm_clock.h"
 
 /* Register map (docs/device.rst §2.1): vCPU n at base + n × 0x10. */
@@ -308,7 +308,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	f.nvcpus = counts[cfg & 3] ? counts[cfg & 3] : fz_u8(&f.in) + 1;
 	snprintf(opts, sizeof(opts), "base=0x%llx,vcpus=%d,clock=virtual,action=%s",
 		 STALL_BASE, f.nvcpus, stall_actions[(cfg >> 2) & 3]);
-	FUZZ_CHECK(mmio_dev_add("vcpu-stall", opts) == 0, "--vcpu-stall %s refused", opts);
+	FUZZ_CHECK(plat_dev_add("vcpu-stall", opts) == 0, "--vcpu-stall %s refused", opts);
 	rc = fuzz_vm_start(&f.vm, f.nvcpus);
 	FUZZ_CHECK(rc == 0, "VM start with --vcpu-stall %s failed: %d", opts, rc);
 	model_reset(&f);

@@ -23,7 +23,7 @@
 #include "dm_event.h"
 #include "frontend.h"
 #include "fuzz.h"
-#include "mmio_dev.h"
+#include "plat_dev.h"
 #include "pci_core.h"
 #include "vm_clock.h"
 
@@ -158,7 +158,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (e.too_slow)
 		return -1; /* keep such inputs out of the corpus */
 	FUZZ_CHECK(pci_parse_slot("5,wdt-i6300esb") == 0, "-s 5,wdt-i6300esb refused");
-	FUZZ_CHECK(mmio_dev_add("vcpu-stall", "vcpus=2,clock=virtual") == 0,
+	FUZZ_CHECK(plat_dev_add("vcpu-stall", "vcpus=2,clock=virtual") == 0,
 		   "--vcpu-stall refused");
 	FUZZ_CHECK(fuzz_vm_start(&vm, 2) == 0, "VM start failed");
 	in = fmemopen((void *)data, size, "r");

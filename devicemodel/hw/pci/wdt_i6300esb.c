@@ -12,19 +12,26 @@
  * reload register behind the 0x80/0x86 unlock sequence (docs/device.rst §1.3).
  *
  * Portability: this file uses only names ACRN's devicemodel also has
- * (pci_core.h, pcireg.h, timer.h, log.h) plus dm_reset.h; `make acrn-check`
- * compiles it against ACRN's headers (docs/acrn.rst lists the shim).
+ * (pci_core.h, pcireg.h, timer.h, log.h) plus the extension headers
+ * dm_reset.h, dm_event.h and dm_persist.h, which devicemodel/acrn/ provides
+ * and maps onto ACRN's own facilities; `make acrn-dm` builds ACRN's acrn-dm
+ * with this very file in place of ACRN's own plugin.
  *
- * Locking.  Every instance has two mutexes.  'mu' guards the register state
- * and is the only lock the timer callback takes.  'ctl' is taken first by
- * every other path (config, BAR, reset hook) and serialises them.  Disarming
- * (settime 0) waits for a running callback, and that callback may be blocked
- * on 'mu', so a disarm is done with 'ctl' held and 'mu' released: the
- * callback can then finish, and no other path can arm in between (they all
- * need 'ctl').  Arming never waits, so it happens under 'mu'.  A callback
- * whose expiry was overtaken while it waited for 'mu' (a reload re-armed
- * the timer, or the countdown was stopped) notices it under 'mu' -- the timer
- * is armed again, or 'counting' is false -- and does nothing.
+ * Lifetime.  The timer contract is ACRN's (timer.h): settime(0) and
+ * acrn_timer_deinit() do not wait for a callback that is running or queued.
+ * So all state of an instance, its timer and its mutex included, lives in a
+ * dm_persist() block keyed by bus/slot/function that is never freed while
+ * the DM runs: a callback can never touch freed memory, and the timeout flag
+ * survives ACRN's reset (deinit + init of every device) and wdt-dm's reset
+ * hook alike.  'bound' says whether a device instance owns the block now.
+ *
+ * Locking.  One mutex, 'mu', guards the block; every path takes it, the timer
+ * callback included, and timer calls are made with it held (none of them
+ * waits for a callback any more).  A callback checks, under 'mu', that its
+ * expiry is still the current one: the block is bound, a countdown is in
+ * progress and the timer was not re-armed since it fired (a reload, a stage
+ * change, or a new instance after a reset).  Anything else is a stale or
+ * concurrent expiry and does nothing.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -36,6 +43,7 @@
 #include <time.h>
 
 #include "dm_event.h"
+#include "dm_persist.h"
 #include "dm_reset.h"
 #include "log.h"
 #include "pci_core.h"
@@ -98,11 +106,16 @@ enum esb_write_kind {
 	ESB_WRITE_PLAIN,     /* anything else: unprotected effects only */
 };
 
+/* S3 resume (ACRN's vm_reset_watchdog): both stages get at least this long. */
+#define ESB_RESUME_STAGE_NS (60ULL * NS_PER_SEC)
+
+/* One per bus/slot/function, in a dm_persist() block: never freed while the DM runs. */
 struct esb {
+	pthread_mutex_t mu;  /* the state below, shared with the callback */
+	bool set_up;         /* mu initialised (first init at this address) */
+	bool bound;          /* a device instance owns the block */
 	struct pci_vdev *dev;
 	struct vmctx *ctx;
-	pthread_mutex_t ctl; /* outer: every path but the timer callback */
-	pthread_mutex_t mu;  /* inner: the state below, shared with the callback */
 	struct acrn_timer timer;
 	enum dm_wdt_action action;
 	char id[ESB_ID_LEN]; /* "bus:slot.func" */
@@ -114,7 +127,7 @@ struct esb {
 	enum esb_unlock unlock;
 	int stage;           /* 1 or 2 */
 	bool counting;       /* a stage countdown is in progress */
-	/* Survives device and VM resets: cleared by the guest or a DM restart only. */
+	/* Survives device, VM and deinit/init resets; cleared by the guest or a DM restart only. */
 	bool timeout_flag;
 	unsigned long odd_accesses; /* per-instance log rate limit */
 };
@@ -183,7 +196,7 @@ static void esb_stage_start(struct esb *s, int stage)
 	}
 }
 
-/* With ctl held and mu released (see the locking note at the top). */
+/* mu held; a callback already past the heap is stale and finds nothing to do. */
 static void esb_disarm(struct esb *s)
 {
 	struct itimerspec zero = {{0, 0}, {0, 0}};
@@ -213,21 +226,6 @@ static void esb_power_on_state(struct esb *s)
 	s->unlock = ESB_UNLOCK_IDLE;
 	s->stage = 1;
 	s->counting = false;
-}
-
-/* Every path but the timer callback enters and leaves through these two. */
-static void esb_enter(struct esb *s)
-{
-	esb_mutex_lock(&s->ctl);
-	esb_mutex_lock(&s->mu);
-}
-
-static void esb_leave(struct esb *s, bool disarm)
-{
-	esb_mutex_unlock(&s->mu);
-	if (disarm)
-		esb_disarm(s);
-	esb_mutex_unlock(&s->ctl);
 }
 
 /* ---- expiry -------------------------------------------------------------- */
@@ -294,7 +292,7 @@ static void esb_timer_cb(void *param, uint64_t nexp)
 
 	(void)nexp; /* one-shot */
 	esb_mutex_lock(&s->mu);
-	if (s->counting && !esb_expiry_overtaken(s)) {
+	if (s->bound && s->counting && !esb_expiry_overtaken(s)) {
 		if (s->stage == 1)
 			esb_stage1_expired(s);
 		else
@@ -357,23 +355,22 @@ static int esb_cfgread(struct vmctx *ctx, int vcpu, struct pci_vdev *pi, int off
 	return 0;
 }
 
-/* Lock register write (mu held).  Returns true when the timer must be disarmed. */
-static bool esb_lock_write(struct esb *s, uint8_t val)
+/* Lock register write (mu held). */
+static void esb_lock_write(struct esb *s, uint8_t val)
 {
 	bool was_enabled = esb_enabled(s);
 
 	if (s->lock & ESB_LOCK_LOCKED) {
 		pr_dbg(ESB_NAME " %s: lock register is locked, write 0x%02x ignored\n", s->id, val);
-		return false;
+		return;
 	}
 	s->lock = val & ESB_LOCK_MASK;
-	if (!was_enabled && esb_enabled(s))
+	if (!was_enabled && esb_enabled(s)) {
 		esb_stage_start(s, 1);
-	else if (was_enabled && !esb_enabled(s) && s->counting) {
+	} else if (was_enabled && !esb_enabled(s) && s->counting) {
 		s->counting = false;
-		return true;
+		esb_disarm(s);
 	}
-	return false;
 }
 
 /* Merges the bytes of 0x60-0x61 this access covers; the prescaler applies at the next stage. */
@@ -396,16 +393,15 @@ static int esb_cfgwrite(struct vmctx *ctx, int vcpu, struct pci_vdev *pi, int of
 			uint32_t val)
 {
 	struct esb *s = pi->arg;
-	bool disarm = false;
 
 	(void)ctx, (void)vcpu;
 	if (!s || !esb_cfg_is_ours(offset, bytes))
 		return -1;
-	esb_enter(s);
+	esb_mutex_lock(&s->mu);
 	esb_config_write(s, offset, bytes, val);
 	if (esb_cfg_covers(offset, bytes, ESB_CFG_LOCK))
-		disarm = esb_lock_write(s, (uint8_t)(val >> (8 * (ESB_CFG_LOCK - offset))));
-	esb_leave(s, disarm);
+		esb_lock_write(s, (uint8_t)(val >> (8 * (ESB_CFG_LOCK - offset))));
+	esb_mutex_unlock(&s->mu);
 	return 0;
 }
 
@@ -475,12 +471,12 @@ static void esb_barwrite(struct vmctx *ctx, int vcpu, struct pci_vdev *pi, int b
 	(void)ctx, (void)vcpu;
 	if (!s)
 		return;
-	esb_enter(s);
+	esb_mutex_lock(&s->mu);
 	if (baridx != ESB_BAR_IDX || !esb_bar_access_ok(offset, size)) {
 		if (esb_log_ok(s))
 			pr_warn(ESB_NAME " %s: %d-byte write at BAR%d+0x%lx ignored\n", s->id, size,
 				baridx, (unsigned long)offset);
-		esb_leave(s, false);
+		esb_mutex_unlock(&s->mu);
 		return;
 	}
 	kind = esb_unlock_step(s, offset, size, val);
@@ -489,7 +485,7 @@ static void esb_barwrite(struct vmctx *ctx, int vcpu, struct pci_vdev *pi, int b
 		esb_gintsr_clear(s);
 	if (kind == ESB_WRITE_PROTECTED)
 		esb_protected_write(s, offset, size, val);
-	esb_leave(s, false);
+	esb_mutex_unlock(&s->mu);
 }
 
 static uint64_t esb_barread(struct vmctx *ctx, int vcpu, struct pci_vdev *pi, int baridx,
@@ -523,9 +519,44 @@ static void esb_reset_hook(void *arg)
 {
 	struct esb *s = arg;
 
-	esb_enter(s);
+	esb_mutex_lock(&s->mu);
 	esb_power_on_state(s);
-	esb_leave(s, true);
+	esb_disarm(s);
+	esb_mutex_unlock(&s->mu);
+}
+
+/* Preload lasting at least ns at the current prescaler, clamped to 20 bits. */
+static uint32_t esb_preload_for(const struct esb *s, uint64_t ns)
+{
+	uint64_t tick = wdt_stage_duration_ns(1, (s->config & ESB_CONFIG_1MHZ) != 0);
+	uint64_t p = (ns + tick - 1) / tick;
+
+	return p > ESB_PRELOAD_MASK ? ESB_PRELOAD_MASK : (uint32_t)p;
+}
+
+/*
+ * Guest S3, with the meaning ACRN gives vm_stop_watchdog()/vm_reset_watchdog():
+ * entering S3 stops the countdown (the enable bit stays); resuming restarts
+ * stage 1 with both preloads set to ESB_RESUME_STAGE_NS (or the longest the
+ * prescaler allows) if the watchdog is enabled, so a hang during resume is
+ * still caught before the guest's own driver pings again.
+ */
+static void esb_pm_hook(void *arg, enum dm_pm_event ev)
+{
+	struct esb *s = arg;
+
+	esb_mutex_lock(&s->mu);
+	if (s->bound && ev == DM_PM_SUSPEND) {
+		s->counting = false;
+		esb_disarm(s);
+	} else if (s->bound && ev == DM_PM_RESUME) {
+		s->preload[0] = esb_preload_for(s, ESB_RESUME_STAGE_NS);
+		s->preload[1] = s->preload[0];
+		s->unlock = ESB_UNLOCK_IDLE;
+		if (esb_enabled(s))
+			esb_stage_start(s, 1);
+	}
+	esb_mutex_unlock(&s->mu);
 }
 
 /* The device's state for the host's queries (dm_status_register). */
@@ -602,38 +633,71 @@ static void esb_set_identity(struct pci_vdev *dev)
 	pci_set_cfgdata8(dev, PCIR_HDRTYPE, PCIM_HDRTYPE_NORMAL);
 }
 
-static int esb_locks_init(struct esb *s)
+/* The block at this bus/slot/function, set up on first use; NULL: out of memory. */
+static struct esb *esb_block(struct pci_vdev *dev)
 {
-	int err = pthread_mutex_init(&s->ctl, NULL);
+	uint64_t key = ((uint64_t)dev->bus << 16) | ((uint64_t)dev->slot << 8) | dev->func;
+	struct esb *s = dm_persist(ESB_NAME, key, sizeof(*s));
 
-	if (err)
-		return -err;
-	err = pthread_mutex_init(&s->mu, NULL);
-	if (err) {
-		pthread_mutex_destroy(&s->ctl);
-		return -err;
+	if (s && !s->set_up) {
+		if (pthread_mutex_init(&s->mu, NULL) != 0)
+			return NULL;
+		s->set_up = true;
 	}
-	return 0;
+	return s;
 }
 
-static void esb_locks_fini(struct esb *s)
+/* Binds the block to a new instance (mu held); the timeout flag is left alone. */
+static int esb_bind(struct esb *s, struct vmctx *ctx, struct pci_vdev *dev,
+		    enum dm_wdt_action action)
 {
-	pthread_mutex_destroy(&s->mu);
-	pthread_mutex_destroy(&s->ctl);
-}
+	int err;
 
-static struct esb *esb_alloc(struct vmctx *ctx, struct pci_vdev *dev, enum dm_wdt_action action)
-{
-	struct esb *s = calloc(1, sizeof(*s));
-
-	if (!s)
-		return NULL;
+	if (s->bound)
+		return -EBUSY;
 	s->dev = dev;
 	s->ctx = ctx;
 	s->action = action;
+	s->odd_accesses = 0;
 	snprintf(s->id, sizeof(s->id), "%u:%u.%u", dev->bus, dev->slot, dev->func);
 	esb_power_on_state(s);
-	return s;
+	s->timer.clockid = CLOCK_MONOTONIC;
+	err = acrn_timer_init(&s->timer, esb_timer_cb, s);
+	if (err)
+		return err < 0 ? err : -EINVAL;
+	s->bound = true;
+	return 0;
+}
+
+/* Detaches the instance (mu held); a callback still on its way finds !bound. */
+static void esb_unbind(struct esb *s)
+{
+	s->counting = false;
+	esb_gintsr_clear(s);
+	esb_disarm(s);
+	acrn_timer_deinit(&s->timer);
+	s->bound = false;
+}
+
+static int esb_hooks_register(struct vmctx *ctx, struct esb *s)
+{
+	int err = dm_reset_hook_register(ctx, esb_reset_hook, s);
+
+	if (err)
+		return err;
+	err = dm_pm_hook_register(ctx, esb_pm_hook, s);
+	if (err)
+		goto err_reset;
+	err = dm_status_register(ctx, esb_status, s);
+	if (err)
+		goto err_pm;
+	return 0;
+
+err_pm:
+	dm_pm_hook_unregister(ctx, esb_pm_hook, s);
+err_reset:
+	dm_reset_hook_unregister(ctx, esb_reset_hook, s);
+	return err;
 }
 
 static int esb_init(struct vmctx *ctx, struct pci_vdev *dev, char *opts)
@@ -644,40 +708,28 @@ static int esb_init(struct vmctx *ctx, struct pci_vdev *dev, char *opts)
 
 	if (err)
 		return err;
-	s = esb_alloc(ctx, dev, action);
+	s = esb_block(dev);
 	if (!s)
 		return -ENOMEM;
-	err = esb_locks_init(s);
+	esb_mutex_lock(&s->mu);
+	err = esb_bind(s, ctx, dev, action);
+	esb_mutex_unlock(&s->mu);
 	if (err)
-		goto err_free;
-	s->timer.clockid = CLOCK_MONOTONIC;
-	err = acrn_timer_init(&s->timer, esb_timer_cb, s);
-	if (err)
-		goto err_locks;
+		return err;
 	esb_set_identity(dev);
 	pci_lintr_request(dev);
 	err = pci_emul_alloc_bar(dev, ESB_BAR_IDX, PCIBAR_MEM32, ESB_BAR_SIZE);
-	if (err)
-		goto err_timer;
-	err = dm_reset_hook_register(ctx, esb_reset_hook, s);
-	if (err)
-		goto err_timer;
-	err = dm_status_register(ctx, esb_status, s);
+	if (!err)
+		err = esb_hooks_register(ctx, s);
 	if (err) {
-		dm_reset_hook_unregister(ctx, esb_reset_hook, s);
-		goto err_timer;
+		esb_mutex_lock(&s->mu);
+		esb_unbind(s);
+		esb_mutex_unlock(&s->mu);
+		return err;
 	}
 	dev->arg = s;
 	pr_info(ESB_NAME " %s: action=%s\n", s->id, dm_wdt_action_name(action));
 	return 0;
-
-err_timer:
-	acrn_timer_deinit(&s->timer);
-err_locks:
-	esb_locks_fini(s);
-err_free:
-	free(s);
-	return err;
 }
 
 static void esb_deinit(struct vmctx *ctx, struct pci_vdev *dev, char *opts)
@@ -688,15 +740,12 @@ static void esb_deinit(struct vmctx *ctx, struct pci_vdev *dev, char *opts)
 	if (!s)
 		return;
 	dm_status_unregister(ctx, esb_status, s);
+	dm_pm_hook_unregister(ctx, esb_pm_hook, s);
 	dm_reset_hook_unregister(ctx, esb_reset_hook, s);
-	/* No lock held: deinit waits for a running callback, which takes mu. */
-	acrn_timer_deinit(&s->timer);
 	esb_mutex_lock(&s->mu);
-	esb_gintsr_clear(s);
+	esb_unbind(s);
 	esb_mutex_unlock(&s->mu);
 	dev->arg = NULL;
-	esb_locks_fini(s);
-	free(s);
 }
 
 static struct pci_vdev_ops pci_ops_wdt_i6300esb = {

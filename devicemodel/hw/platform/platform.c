@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Copyright (c) 2026 The wdt-dm authors */
 /*
- * The platform MMIO device table (docs/design.rst §3-4, mmio_dev.h): devices that
+ * The platform MMIO device table (docs/design.rst §3-4, plat_dev.h): devices that
  * sit at a fixed guest-physical window rather than on PCI (the vCPU stall
- * detector).  Plugins register through the mmio_dev_ops_set linker set; the
- * command line queues them by name with mmio_dev_add(); init_mmio_devs()
+ * detector).  Plugins register through the plat_dev_ops_set linker set; the
+ * command line queues them by name with plat_dev_add(); init_plat_devs()
  * creates them, registers each window [base, base+size) with the MMIO bus
  * and forwards validated accesses to ops->read/write with the offset into the
  * window.  One VM reset hook runs every device's ops->reset.
@@ -16,28 +16,28 @@
 
 #include "dm_reset.h"
 #include "log_ratelimit.h"
-#include "mmio_dev.h"
+#include "plat_dev.h"
 
-SET_DECLARE(mmio_dev_ops_set, struct mmio_dev_ops);
+SET_DECLARE(plat_dev_ops_set, struct plat_dev_ops);
 
-struct mmio_spec {
-	const struct mmio_dev_ops *ops;
+struct plat_spec {
+	const struct plat_dev_ops *ops;
 	char *opts;
 };
 
-static struct mmio_spec mmio_specs[MMIO_MAX_DEVS];
-static int mmio_nspecs;
-static struct mmio_vdev mmio_devs[MMIO_MAX_DEVS];
-static int mmio_ndevs;
-static struct vmctx *mmio_hook_ctx;
+static struct plat_spec plat_specs[PLAT_MAX_DEVS];
+static int plat_nspecs;
+static struct plat_vdev plat_devs[PLAT_MAX_DEVS];
+static int plat_ndevs;
+static struct vmctx *plat_hook_ctx;
 
-const struct mmio_dev_ops *mmio_find_ops(const char *name)
+const struct plat_dev_ops *plat_find_ops(const char *name)
 {
-	struct mmio_dev_ops **pp;
+	struct plat_dev_ops **pp;
 
 	if (!name)
 		return NULL;
-	SET_FOREACH(pp, mmio_dev_ops_set)
+	SET_FOREACH(pp, plat_dev_ops_set)
 	{
 		if ((*pp)->name && strcmp((*pp)->name, name) == 0)
 			return *pp;
@@ -45,17 +45,17 @@ const struct mmio_dev_ops *mmio_find_ops(const char *name)
 	return NULL;
 }
 
-int mmio_dev_add(const char *name, const char *opts)
+int plat_dev_add(const char *name, const char *opts)
 {
-	const struct mmio_dev_ops *ops = mmio_find_ops(name);
+	const struct plat_dev_ops *ops = plat_find_ops(name);
 	char *copy = NULL;
 
 	if (!ops) {
 		fprintf(stderr, "wdt-dm: unknown platform device \"%s\"\n", name ? name : "");
 		return -EINVAL;
 	}
-	if (mmio_nspecs == MMIO_MAX_DEVS) {
-		fprintf(stderr, "wdt-dm: %s: at most %d platform devices\n", name, MMIO_MAX_DEVS);
+	if (plat_nspecs == PLAT_MAX_DEVS) {
+		fprintf(stderr, "wdt-dm: %s: at most %d platform devices\n", name, PLAT_MAX_DEVS);
 		return -EINVAL;
 	}
 	if (opts) {
@@ -63,23 +63,23 @@ int mmio_dev_add(const char *name, const char *opts)
 		if (!copy)
 			return -EINVAL;
 	}
-	mmio_specs[mmio_nspecs++] = (struct mmio_spec){ops, copy};
+	plat_specs[plat_nspecs++] = (struct plat_spec){ops, copy};
 	return 0;
 }
 
-void mmio_devs_clear(void)
+void plat_devs_clear(void)
 {
-	for (int i = 0; i < mmio_nspecs; i++)
-		free(mmio_specs[i].opts);
-	memset(mmio_specs, 0, sizeof(mmio_specs));
-	mmio_nspecs = 0;
+	for (int i = 0; i < plat_nspecs; i++)
+		free(plat_specs[i].opts);
+	memset(plat_specs, 0, sizeof(plat_specs));
+	plat_nspecs = 0;
 }
 
-struct mmio_vdev *mmio_dev_find(const char *name)
+struct plat_vdev *plat_dev_find(const char *name)
 {
-	for (int i = 0; name && i < mmio_ndevs; i++)
-		if (strcmp(mmio_devs[i].ops->name, name) == 0)
-			return &mmio_devs[i];
+	for (int i = 0; name && i < plat_ndevs; i++)
+		if (strcmp(plat_devs[i].ops->name, name) == 0)
+			return &plat_devs[i];
 	return NULL;
 }
 
@@ -97,7 +97,7 @@ static uint64_t mmio_ones(int size)
 static int mmio_handler(struct vmctx *ctx, int vcpu, int dir, uint64_t addr, int size,
 			uint64_t *val, void *arg1, long arg2)
 {
-	struct mmio_vdev *dev = arg1;
+	struct plat_vdev *dev = arg1;
 	uint64_t off = addr - dev->base;
 
 	(void)arg2;
@@ -120,16 +120,16 @@ static void mmio_reset_hook(void *arg)
 {
 	struct vmctx *ctx = arg;
 
-	for (int i = 0; i < mmio_ndevs; i++)
-		if (mmio_devs[i].ops->reset)
-			mmio_devs[i].ops->reset(ctx, &mmio_devs[i]);
+	for (int i = 0; i < plat_ndevs; i++)
+		if (plat_devs[i].ops->reset)
+			plat_devs[i].ops->reset(ctx, &plat_devs[i]);
 }
 
 /*
  * The window is the user's choice (a base= option): one that overlaps a PCI
  * BAR or another device is a command-line error, said in one line (-EINVAL).
  */
-static int mmio_map(struct mmio_vdev *dev)
+static int mmio_map(struct plat_vdev *dev)
 {
 	struct mem_range hit;
 
@@ -148,7 +148,7 @@ static int mmio_map(struct mmio_vdev *dev)
 	return register_mem(&dev->range);
 }
 
-static void mmio_dev_destroy(struct vmctx *ctx, struct mmio_vdev *dev)
+static void plat_dev_destroy(struct vmctx *ctx, struct plat_vdev *dev)
 {
 	/* Unmap first: unregister_mem() waits for running handlers. */
 	if (dev->registered)
@@ -159,7 +159,7 @@ static void mmio_dev_destroy(struct vmctx *ctx, struct mmio_vdev *dev)
 	memset(dev, 0, sizeof(*dev));
 }
 
-static int mmio_dev_create(struct vmctx *ctx, const struct mmio_spec *sp, struct mmio_vdev *dev)
+static int plat_dev_create(struct vmctx *ctx, const struct plat_spec *sp, struct plat_vdev *dev)
 {
 	int err;
 
@@ -192,38 +192,38 @@ err_opts:
 	return err < 0 ? err : -EIO;
 }
 
-int init_mmio_devs(struct vmctx *ctx)
+int init_plat_devs(struct vmctx *ctx)
 {
 	int err = 0;
 
-	if (mmio_ndevs)
+	if (plat_ndevs)
 		return -EBUSY;
-	for (int i = 0; i < mmio_nspecs; i++) {
-		err = mmio_dev_create(ctx, &mmio_specs[i], &mmio_devs[i]);
+	for (int i = 0; i < plat_nspecs; i++) {
+		err = plat_dev_create(ctx, &plat_specs[i], &plat_devs[i]);
 		if (err)
 			goto err_unwind;
-		mmio_ndevs++;
+		plat_ndevs++;
 	}
-	if (!mmio_ndevs)
+	if (!plat_ndevs)
 		return 0;
 	err = dm_reset_hook_register(ctx, mmio_reset_hook, ctx);
 	if (err)
 		goto err_unwind;
-	mmio_hook_ctx = ctx;
+	plat_hook_ctx = ctx;
 	return 0;
 
 err_unwind:
-	deinit_mmio_devs(ctx);
+	deinit_plat_devs(ctx);
 	return err;
 }
 
-void deinit_mmio_devs(struct vmctx *ctx)
+void deinit_plat_devs(struct vmctx *ctx)
 {
-	if (mmio_hook_ctx)
-		dm_reset_hook_unregister(mmio_hook_ctx, mmio_reset_hook, mmio_hook_ctx);
-	mmio_hook_ctx = NULL;
-	while (mmio_ndevs > 0) {
-		mmio_ndevs--;
-		mmio_dev_destroy(ctx, &mmio_devs[mmio_ndevs]);
+	if (plat_hook_ctx)
+		dm_reset_hook_unregister(plat_hook_ctx, mmio_reset_hook, plat_hook_ctx);
+	plat_hook_ctx = NULL;
+	while (plat_ndevs > 0) {
+		plat_ndevs--;
+		plat_dev_destroy(ctx, &plat_devs[plat_ndevs]);
 	}
 }

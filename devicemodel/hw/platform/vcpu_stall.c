@@ -36,33 +36,38 @@
  * re-arms the detector: the clock is reopened at the next activation, so a
  * front end that restarts its vCPU threads gets detection back.
  *
- * Locking: one mutex per vCPU slot guards its registers, state and clock.
- * MMIO handlers hold it while they (re)arm or cancel the slot's timer.  The
- * timer core's acrn_timer_settime(0) waits for a running callback, so the
- * callback must never block on that mutex: it only trylocks it, and when the
- * slot is busy it re-arms itself for STALL_BUSY_RETRY_NS and returns.  Any
- * spurious or early firing is harmless because the callback re-derives
- * everything from the state.  Interrupt, events and the reboot request are
- * delivered after the mutex is dropped.  acrn_timer_deinit() is called with
- * no lock held.
+ * Lifetime and locking.  The timer contract is ACRN's (timer.h): settime(0)
+ * and acrn_timer_deinit() never wait for a running or queued callback.  So a
+ * device's state lives in dm_persist() blocks, never freed while the DM
+ * runs: the device's keyed by the window's base, its vCPU slots (each with
+ * its mutex and timer) keyed by base and vCPU count.  A callback can never
+ * touch freed memory; deinit marks the slots idle and a later init at the
+ * same base binds the blocks again.  One mutex
+ * per vCPU slot guards its registers, state and clock; every path takes it,
+ * the timer callback included, and (re)arms or cancels the slot's timer with
+ * it held.  A stale or concurrent firing is harmless because the callback
+ * re-derives everything from the state (an idle slot does nothing).
+ * Interrupt, events and the reboot request are delivered after the mutex is
+ * dropped.
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dm_event.h"
+#include "dm_persist.h"
 #include "dm_reset.h"
-#include "frontend.h"
+#include "dm_vcpu.h"
 #include "guest_clock.h"
 #include "log.h"
 #include "log_ratelimit.h"
-#include "mmio_dev.h"
+#include "plat_dev.h"
 #include "timer.h"
 #include "vm_clock.h"
-#include "vmctx.h"
 
 /* ---- register map (docs/device.rst §2.1): vCPU n at base + n * STALL_SLOT_SIZE ---- */
 #define STALL_DEFAULT_BASE 0x3000ULL
@@ -79,11 +84,11 @@
 
 /* The Linux driver accepts 0 < f < 100; above 1000 Hz is honoured but logged. */
 #define STALL_FREQ_SANE_MAX 1000U
-/* Re-check floor after a check found budget left, and retry delay when busy. */
+/* Re-check floor after a check found budget left. */
 #define STALL_MIN_RECHECK_NS 1000000ULL
-#define STALL_BUSY_RETRY_NS 1000000ULL
 
 #define STALL_NAME "vcpu-stall"
+#define STALL_SLOTS_NAME "vcpu-stall slots"
 
 enum stall_phase {
 	STALL_IDLE,    /* not counting: disabled, no frequency or no LOAD_CNT yet */
@@ -96,9 +101,14 @@ struct stall_dev;
 
 struct stall_vcpu {
 	pthread_mutex_t lock;
+	bool set_up; /* lock initialised (first use of the block) */
 	struct stall_dev *dev;
 	int index;
 	struct acrn_timer timer;
+	/* the device's settings, copied at bind: callbacks read only their own slot */
+	struct vmctx *ctx;
+	enum guest_clock_kind clock_kind;
+	enum dm_wdt_action action;
 
 	/* registers */
 	bool enabled;
@@ -120,20 +130,37 @@ struct stall_vcpu {
 	bool clock_dead; /* thread gone: no detection until VM reset or a new thread */
 };
 
+/* What the options say. */
+struct stall_cfg {
+	int nvcpus;
+	enum guest_clock_kind clock_kind;
+	enum dm_wdt_action action;
+};
+
+/* One per window base, in a dm_persist() block: never freed while the DM runs. */
 struct stall_dev {
+	bool bound; /* a device instance owns the block */
 	struct vmctx *ctx;
 	int nvcpus;
 	bool warned_no_guest_time; /* the stderr line is said once per device */
 	enum guest_clock_kind clock_kind;
 	enum dm_wdt_action action;
-	struct stall_vcpu *vcpu;
+	struct stall_vcpu *vcpu; /* its own block, keyed by base | nvcpus */
 };
 
-/* What a locked section decided to tell the outside world once unlocked. */
+/*
+ * What a locked section decided to tell the outside world once unlocked, with
+ * the slot's identity copied under the lock: a callback that ran late may
+ * notify while a new instance binds the slot.
+ */
 struct stall_note {
 	const char *stage; /* "interrupt" / "reset" / NULL */
 	uint64_t guest_ms;
 	const char *stopped; /* reason the detector stopped, or NULL */
+	struct vmctx *ctx;
+	int index;
+	enum guest_clock_kind clock_kind;
+	enum dm_wdt_action action;
 };
 
 /* ---- arithmetic: ns, 128-bit intermediates, never a division by zero ---- */
@@ -182,7 +209,7 @@ static void stall_arm(struct stall_vcpu *v, uint64_t ns)
 	stall_settime(v, ns ? ns : 1); /* a zero it_value would disarm */
 }
 
-/* Waits for a running callback, which therefore never blocks on v->lock. */
+/* Returns at once; a callback already on its way re-checks the state. */
 static void stall_disarm(struct stall_vcpu *v)
 {
 	stall_settime(v, 0);
@@ -214,14 +241,9 @@ static void stall_arm_coalesced(struct stall_vcpu *v, uint64_t ns, uint64_t grai
 
 /* ---- guest clock ---- */
 
-static pid_t stall_vcpu_tid(const struct stall_vcpu *v)
+static pid_t stall_vcpu_tid(const struct stall_vcpu *v, pid_t *pid)
 {
-	struct vmctx *ctx = v->dev->ctx;
-
-	if (!ctx || v->index >= VM_MAX_VCPUS)
-		return 0;
-	/* front ends may fill vcpu_tid[] while the VM runs */
-	return __atomic_load_n(&ctx->vcpu_tid[v->index], __ATOMIC_RELAXED);
+	return dm_vcpu_thread(v->ctx, v->index, pid);
 }
 
 static bool stall_kind_has_thread(enum guest_clock_kind kind)
@@ -248,11 +270,11 @@ static void stall_clock_died(struct stall_vcpu *v, struct stall_note *note, cons
 /* Open (or reopen for a new vCPU thread) the guest clock.  false: unusable. */
 static bool stall_clock_ready(struct stall_vcpu *v, struct stall_note *note)
 {
-	struct stall_dev *d = v->dev;
-	pid_t tid = stall_vcpu_tid(v);
+	pid_t pid;
+	pid_t tid = stall_vcpu_tid(v, &pid);
 	int rc;
 
-	if (stall_kind_has_thread(d->clock_kind) && (v->clock_open || v->clock_dead) &&
+	if (stall_kind_has_thread(v->clock_kind) && (v->clock_open || v->clock_dead) &&
 	    v->clock.tid != tid) {
 		stall_clock_close(v); /* the front end restarted this vCPU's thread */
 		v->clock_dead = false;
@@ -261,12 +283,11 @@ static bool stall_clock_ready(struct stall_vcpu *v, struct stall_note *note)
 		return false;
 	if (v->clock_open)
 		return true;
-	rc = guest_clock_open(&v->clock, d->clock_kind, v->index, d->ctx ? d->ctx->vcpu_pid : 0,
-			      tid);
+	rc = guest_clock_open(&v->clock, v->clock_kind, v->index, pid, tid);
 	if (rc) {
 		v->clock.tid = tid;
 		pr_warn(STALL_NAME ": vcpu %d: cannot open %s clock of thread %d (%s)\n", v->index,
-			guest_clock_kind_name(d->clock_kind), (int)tid, strerror(-rc));
+			guest_clock_kind_name(v->clock_kind), (int)tid, strerror(-rc));
 		stall_clock_died(v, note, tid <= 0 ? "no-thread" : "thread-gone");
 		return false;
 	}
@@ -379,26 +400,34 @@ static void stall_check(struct stall_vcpu *v, struct stall_note *note)
 	stall_arm_coalesced(v, left, grain);
 }
 
-static void stall_notify(struct stall_vcpu *v, const struct stall_note *note)
+/* Lock held: who is speaking, for stall_notify() after the unlock. */
+static void stall_note_begin(const struct stall_vcpu *v, struct stall_note *note)
 {
-	struct stall_dev *d = v->dev;
-	struct vmctx *ctx = d->ctx;
+	note->ctx = v->ctx;
+	note->index = v->index;
+	note->clock_kind = v->clock_kind;
+	note->action = v->action;
+}
+
+/* Lock not held: reads nothing but the note. */
+static void stall_notify(const struct stall_note *note)
+{
 	char id[16];
 
 	if (note->stopped)
 		dm_event_emit("VCPU_STALL_DETECTOR_STOPPED",
-			      "\"vcpu\": %d, \"clock\": \"%s\", \"reason\": \"%s\"", v->index,
-			      guest_clock_kind_name(d->clock_kind), note->stopped);
+			      "\"vcpu\": %d, \"clock\": \"%s\", \"reason\": \"%s\"", note->index,
+			      guest_clock_kind_name(note->clock_kind), note->stopped);
 	if (!note->stage)
 		return;
-	if (strcmp(note->stage, "interrupt") == 0 && ctx && ctx->fe && ctx->fe->stall_irq)
-		ctx->fe->stall_irq(ctx, v->index);
+	if (strcmp(note->stage, "interrupt") == 0)
+		dm_vcpu_stall_irq(note->ctx, note->index);
 	dm_event_emit("VCPU_STALL", "\"vcpu\": %d, \"stage\": \"%s\", \"guest_ms\": %" PRIu64,
-		      v->index, note->stage, note->guest_ms);
+		      note->index, note->stage, note->guest_ms);
 	if (strcmp(note->stage, "reset") != 0)
 		return;
-	snprintf(id, sizeof(id), "%d", v->index);
-	dm_watchdog_expired(ctx, d->action, STALL_NAME, id, "reset");
+	snprintf(id, sizeof(id), "%d", note->index);
+	dm_watchdog_expired(note->ctx, note->action, STALL_NAME, id, "reset");
 }
 
 static void stall_timer_cb(void *param, uint64_t nexp)
@@ -407,14 +436,11 @@ static void stall_timer_cb(void *param, uint64_t nexp)
 	struct stall_note note = {0};
 
 	(void)nexp;
-	/* Never block here: an MMIO handler may hold the lock inside settime(0). */
-	if (pthread_mutex_trylock(&v->lock) != 0) {
-		stall_arm(v, STALL_BUSY_RETRY_NS);
-		return;
-	}
+	pthread_mutex_lock(&v->lock);
+	stall_note_begin(v, &note);
 	stall_check(v, &note);
 	pthread_mutex_unlock(&v->lock);
-	stall_notify(v, &note);
+	stall_notify(&note);
 }
 
 /* ---- registers ---- */
@@ -492,7 +518,7 @@ static struct stall_vcpu *stall_slot(struct stall_dev *d, uint64_t offset, int s
 	return &d->vcpu[idx];
 }
 
-static uint64_t stall_read(struct vmctx *ctx, int vcpu, struct mmio_vdev *dev, uint64_t offset,
+static uint64_t stall_read(struct vmctx *ctx, int vcpu, struct plat_vdev *dev, uint64_t offset,
 			   int size)
 {
 	struct stall_vcpu *v = stall_slot(dev->arg, offset, size, "read");
@@ -504,6 +530,7 @@ static uint64_t stall_read(struct vmctx *ctx, int vcpu, struct mmio_vdev *dev, u
 	if (!v)
 		return 0;
 	pthread_mutex_lock(&v->lock);
+	stall_note_begin(v, &note);
 	switch (offset % STALL_SLOT_SIZE) {
 	case STALL_REG_STATUS:
 		val = v->enabled;
@@ -519,11 +546,11 @@ static uint64_t stall_read(struct vmctx *ctx, int vcpu, struct mmio_vdev *dev, u
 		break;
 	}
 	pthread_mutex_unlock(&v->lock);
-	stall_notify(v, &note);
+	stall_notify(&note);
 	return val;
 }
 
-static void stall_write(struct vmctx *ctx, int vcpu, struct mmio_vdev *dev, uint64_t offset,
+static void stall_write(struct vmctx *ctx, int vcpu, struct plat_vdev *dev, uint64_t offset,
 			int size, uint64_t value)
 {
 	struct stall_vcpu *v = stall_slot(dev->arg, offset, size, "write");
@@ -535,6 +562,7 @@ static void stall_write(struct vmctx *ctx, int vcpu, struct mmio_vdev *dev, uint
 	if (!v)
 		return;
 	pthread_mutex_lock(&v->lock);
+	stall_note_begin(v, &note);
 	switch (offset % STALL_SLOT_SIZE) {
 	case STALL_REG_STATUS:
 		stall_write_status(v, val, &note);
@@ -551,13 +579,13 @@ static void stall_write(struct vmctx *ctx, int vcpu, struct mmio_vdev *dev, uint
 		break;
 	}
 	pthread_mutex_unlock(&v->lock);
-	stall_notify(v, &note);
+	stall_notify(&note);
 }
 
 /* ---- reset, options, lifetime ---- */
 
 /* VM reset: every detector back to its power-on state (disabled, all zero). */
-static void stall_reset(struct vmctx *ctx, struct mmio_vdev *dev)
+static void stall_reset(struct vmctx *ctx, struct plat_vdev *dev)
 {
 	struct stall_dev *d = dev->arg;
 
@@ -577,15 +605,6 @@ static void stall_reset(struct vmctx *ctx, struct mmio_vdev *dev)
 		v->clock_dead = false;
 		pthread_mutex_unlock(&v->lock);
 	}
-}
-
-static const char *stall_default_clock(void)
-{
-	const struct dm_frontend *fe = dm_current_frontend();
-
-	if (fe && fe->stall_clock)
-		return fe->stall_clock;
-	return vm_clock_mode() == VM_CLOCK_VIRTUAL ? "virtual" : "monotonic";
 }
 
 static int stall_parse_u64(const char *key, const char *s, uint64_t *out)
@@ -635,7 +654,7 @@ static int stall_opt_vcpus(int *n, const char *s)
 	return 0;
 }
 
-static int stall_opt(struct stall_dev *d, uint64_t *base, char *kv)
+static int stall_opt(struct stall_cfg *d, uint64_t *base, char *kv)
 {
 	char *val = strchr(kv, '=');
 
@@ -666,26 +685,26 @@ static int stall_opt(struct stall_dev *d, uint64_t *base, char *kv)
 	return -EINVAL;
 }
 
-/* clock=procfs under a front end whose vCPU threads never gain guest time: never works. */
-static int stall_check_clock(const struct stall_dev *d)
+/*
+ * clock=procfs where the host's vCPU threads never gain guest time (they are
+ * not KVM vCPUs, or not threads of the DM at all): it can never work.
+ */
+static int stall_check_clock(const struct stall_cfg *cfg)
 {
-	const struct dm_frontend *fe = dm_current_frontend();
-
-	if (d->clock_kind != GUEST_CLOCK_PROCFS || !fe || !fe->no_guest_time ||
-	    !fe->no_guest_time())
+	if (cfg->clock_kind != GUEST_CLOCK_PROCFS || dm_vcpu_gain_guest_time())
 		return 0;
-	fprintf(stderr, "wdt-dm: " STALL_NAME ": clock=procfs: the %s front end's vCPUs are not "
+	fprintf(stderr, "wdt-dm: " STALL_NAME ": clock=procfs: this host's vCPU threads are not "
 			"KVM vCPUs and gain no guest time; use clock=%s\n",
-		fe->name, fe->stall_clock ? fe->stall_clock : "monotonic");
+		dm_vcpu_default_clock());
 	return -EINVAL;
 }
 
-static int stall_parse_opts(struct stall_dev *d, uint64_t *base, const char *opts)
+static int stall_parse_opts(struct stall_cfg *d, uint64_t *base, const char *opts)
 {
 	char *copy, *kv, *save = NULL;
 	int rc = 0;
 
-	if (guest_clock_kind_parse(stall_default_clock(), &d->clock_kind) != 0)
+	if (guest_clock_kind_parse(dm_vcpu_default_clock(), &d->clock_kind) != 0)
 		d->clock_kind = GUEST_CLOCK_MONOTONIC;
 	if (!opts)
 		return 0;
@@ -698,51 +717,78 @@ static int stall_parse_opts(struct stall_dev *d, uint64_t *base, const char *opt
 	return rc ? rc : stall_check_clock(d);
 }
 
-static int stall_vcpus_init(struct stall_dev *d)
+/* Stops one slot (its lock held): idle, disarmed, timer released, clock closed. */
+static void stall_vcpu_unbind(struct stall_vcpu *v)
 {
+	v->phase = STALL_IDLE;
+	stall_disarm(v);
+	acrn_timer_deinit(&v->timer);
+	stall_clock_close(v);
+}
+
+/* Power-on registers and a fresh timer for slot i; the lock is set up once per block. */
+static int stall_vcpu_bind(struct stall_dev *d, int i)
+{
+	struct stall_vcpu *v = &d->vcpu[i];
 	int rc;
 
-	d->vcpu = calloc((size_t)d->nvcpus, sizeof(*d->vcpu));
-	if (!d->vcpu)
-		return -ENOMEM;
-	for (int i = 0; i < d->nvcpus; i++) {
-		struct stall_vcpu *v = &d->vcpu[i];
-
-		v->index = i;
-		v->clock.fd = -1;
+	if (!v->set_up) {
 		rc = pthread_mutex_init(&v->lock, NULL);
 		if (rc)
 			return -rc;
-		rc = acrn_timer_init(&v->timer, stall_timer_cb, v);
-		if (rc) {
-			pthread_mutex_destroy(&v->lock);
-			return rc < 0 ? rc : -EINVAL;
-		}
-		v->dev = d; /* marks the slot fully set up, for the unwind */
+		v->set_up = true;
 	}
+	pthread_mutex_lock(&v->lock);
+	memset(&v->dev, 0, sizeof(*v) - offsetof(struct stall_vcpu, dev));
+	v->dev = d;
+	v->index = i;
+	v->ctx = d->ctx;
+	v->clock_kind = d->clock_kind;
+	v->action = d->action;
+	v->clock.fd = -1;
+	v->timer.clockid = CLOCK_MONOTONIC; /* stall_arm_coalesced arms on the VM clock */
+	rc = acrn_timer_init(&v->timer, stall_timer_cb, v);
+	pthread_mutex_unlock(&v->lock);
+	return rc < 0 ? rc : (rc ? -EINVAL : 0);
+}
+
+static void stall_unbind(struct stall_dev *d, int ready)
+{
+	for (int i = 0; i < ready; i++) {
+		struct stall_vcpu *v = &d->vcpu[i];
+
+		pthread_mutex_lock(&v->lock);
+		stall_vcpu_unbind(v);
+		pthread_mutex_unlock(&v->lock);
+	}
+	d->bound = false;
+}
+
+static int stall_bind(struct stall_dev *d)
+{
+	for (int i = 0; i < d->nvcpus; i++) {
+		int rc = stall_vcpu_bind(d, i);
+
+		if (rc) {
+			stall_unbind(d, i);
+			return rc;
+		}
+	}
+	d->bound = true;
 	return 0;
 }
 
-static void stall_free(struct stall_dev *d, int ready)
+/* The options into a scratch copy, so a refused instance leaves the block alone. */
+static int stall_configure(struct vmctx *ctx, struct stall_cfg *cfg, uint64_t *base,
+			   const char *opts)
 {
-	/* No lock held: acrn_timer_deinit() waits for a running callback. */
-	for (int i = 0; i < ready; i++) {
-		acrn_timer_deinit(&d->vcpu[i].timer);
-		stall_clock_close(&d->vcpu[i]);
-		pthread_mutex_destroy(&d->vcpu[i].lock);
-	}
-	free(d->vcpu);
-	free(d);
-}
+	int n = dm_vcpu_count(ctx);
 
-/* Slots whose mutex and timer were both set up (calloc leaves the rest zero). */
-static int stall_ready_slots(const struct stall_dev *d)
-{
-	int n = 0;
-
-	while (n < d->nvcpus && d->vcpu && d->vcpu[n].dev)
-		n++;
-	return n;
+	cfg->action = DM_WDT_ACTION_RESET;
+	cfg->nvcpus = n > 0 ? n : 1;
+	if (cfg->nvcpus > STALL_MAX_VCPUS)
+		cfg->nvcpus = STALL_MAX_VCPUS;
+	return stall_parse_opts(cfg, base, opts);
 }
 
 /* A summary for the host's queries (dm_status_register): counts over the vCPUs. */
@@ -769,29 +815,34 @@ static int stall_status(void *arg, char *buf, unsigned long n)
 	return len < 0 || (unsigned long)len >= n ? -ENOSPC : 0;
 }
 
-static int stall_init(struct vmctx *ctx, struct mmio_vdev *dev, char *opts)
+static int stall_init(struct vmctx *ctx, struct plat_vdev *dev, char *opts)
 {
 	uint64_t base = STALL_DEFAULT_BASE;
+	struct stall_cfg cfg = {0};
 	struct stall_dev *d;
-	int rc;
+	int rc = stall_configure(ctx, &cfg, &base, opts);
 
-	d = calloc(1, sizeof(*d));
+	if (rc)
+		return rc;
+	d = dm_persist(STALL_NAME, base, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
-	d->ctx = ctx;
-	d->action = DM_WDT_ACTION_RESET;
-	d->nvcpus = ctx && ctx->vcpu_num > 0 ? ctx->vcpu_num : 1;
-	if (d->nvcpus > STALL_MAX_VCPUS)
-		d->nvcpus = STALL_MAX_VCPUS;
-	rc = stall_parse_opts(d, &base, opts);
-	if (rc) {
-		free(d);
-		return rc;
+	if (d->bound) {
+		pr_err(STALL_NAME ": a device already sits at 0x%" PRIx64 "\n", base);
+		return -EBUSY;
 	}
-	rc = stall_vcpus_init(d);
+	/* base is 4 KiB aligned and nvcpus <= 256: base | nvcpus is unique */
+	d->vcpu = dm_persist(STALL_SLOTS_NAME, base | (uint64_t)cfg.nvcpus,
+			     (size_t)cfg.nvcpus * sizeof(*d->vcpu));
+	if (!d->vcpu)
+		return -ENOMEM;
+	d->ctx = ctx;
+	d->nvcpus = cfg.nvcpus;
+	d->clock_kind = cfg.clock_kind;
+	d->action = cfg.action;
+	rc = stall_bind(d);
 	if (rc) {
 		pr_err(STALL_NAME ": cannot set up %d vCPU slots (%d)\n", d->nvcpus, rc);
-		stall_free(d, stall_ready_slots(d));
 		return rc;
 	}
 	if (ctx && dm_status_register(ctx, stall_status, d))
@@ -804,7 +855,7 @@ static int stall_init(struct vmctx *ctx, struct mmio_vdev *dev, char *opts)
 	return 0;
 }
 
-static void stall_deinit(struct vmctx *ctx, struct mmio_vdev *dev)
+static void stall_deinit(struct vmctx *ctx, struct plat_vdev *dev)
 {
 	struct stall_dev *d = dev->arg;
 
@@ -812,11 +863,11 @@ static void stall_deinit(struct vmctx *ctx, struct mmio_vdev *dev)
 		return;
 	if (ctx)
 		dm_status_unregister(ctx, stall_status, d);
-	stall_free(d, d->nvcpus);
+	stall_unbind(d, d->nvcpus);
 	dev->arg = NULL;
 }
 
-static const struct mmio_dev_ops stall_ops = {
+static const struct plat_dev_ops stall_ops = {
 	.name = STALL_NAME,
 	.init = stall_init,
 	.deinit = stall_deinit,
@@ -824,4 +875,4 @@ static const struct mmio_dev_ops stall_ops = {
 	.write = stall_write,
 	.reset = stall_reset,
 };
-DEFINE_MMIO_DEVTYPE(stall_ops);
+DEFINE_PLAT_DEVTYPE(stall_ops);

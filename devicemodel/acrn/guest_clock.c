@@ -1,0 +1,1 @@
+../core/guest_clock.c

@@ -1,0 +1,1 @@
+../hw/platform/platform.c

@@ -1,0 +1,1 @@
+../include/plat_dev.h
