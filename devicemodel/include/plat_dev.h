@@ -46,6 +46,14 @@ struct plat_vdev {
 #define PLAT_MAX_DEVS 8
 
 /* Queue a device by name with its option string (command line).  0 or -EINVAL. */
+/*
+ * Provided by the host: whether [base, base + size) overlaps a range already on
+ * its MMIO bus, *hit (if not NULL) getting that range.  wdt-dm answers from its
+ * bus (core/mem.c, also declared in mem.h); a host that cannot tell answers
+ * false and leaves the refusal to register_mem().
+ */
+bool mem_range_busy(uint64_t base, uint64_t size, struct mem_range *hit);
+
 int plat_dev_add(const char *name, const char *opts);
 void plat_devs_clear(void);
 int init_plat_devs(struct vmctx *ctx);
