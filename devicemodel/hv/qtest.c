@@ -356,29 +356,41 @@ static void cmd_read_hex(struct qtest *q, char **w, int n)
 	pthread_mutex_unlock(&q->out_lock);
 }
 
+/*
+ * "<write command> ADDR SIZE DATA": the checks both write commands make, as
+ * QEMU makes them, and a zeroed buffer of SIZE bytes (missing data writes
+ * zeroes); NULL once the failure is answered.
+ */
+static uint8_t *write_args(struct qtest *q, char **w, int n, uint64_t *addr, uint64_t *len)
+{
+	int rc = addr_len(w, n, 4, QTEST_DATA_MAX, addr, len);
+	uint8_t *data;
+
+	if (rc) {
+		fail_size(q, w[0], rc);
+		return NULL;
+	}
+	if (strlen(w[3]) < 3) {
+		qtest_printf(q, "ERR invalid argument size\n");
+		return NULL;
+	}
+	data = calloc(1, *len ? *len : 1);
+	if (!data)
+		qtest_printf(q, "FAIL out of memory\n");
+	return data;
+}
+
 /* "write ADDR SIZE 0xHEX": QEMU skips the two-character prefix; short data zero-fills. */
 static void cmd_write_hex(struct qtest *q, char **w, int n)
 {
 	uint64_t addr, len, have;
 	const char *hex;
-	uint8_t *data;
-	int rc = addr_len(w, n, 4, QTEST_DATA_MAX, &addr, &len);
+	uint8_t *data = write_args(q, w, n, &addr, &len);
 
-	if (rc) {
-		fail_size(q, w[0], rc);
+	if (!data)
 		return;
-	}
-	if (strlen(w[3]) < 3) {
-		qtest_printf(q, "ERR invalid argument size\n");
-		return;
-	}
 	hex = w[3] + 2;
 	have = strlen(hex) / 2;
-	data = calloc(1, len ? len : 1);
-	if (!data) {
-		qtest_printf(q, "FAIL out of memory\n");
-		return;
-	}
 	for (uint64_t i = 0; i < len && i < have; i++) {
 		int hi = hex_digit_value(hex[2 * i]), lo = hex_digit_value(hex[2 * i + 1]);
 
@@ -467,22 +479,10 @@ static uint64_t b64_decode(const char *s, uint8_t *out, uint64_t max)
 static void cmd_b64write(struct qtest *q, char **w, int n)
 {
 	uint64_t addr, len;
-	uint8_t *data;
-	int rc = addr_len(w, n, 4, QTEST_DATA_MAX, &addr, &len);
+	uint8_t *data = write_args(q, w, n, &addr, &len);
 
-	if (rc) {
-		fail_size(q, w[0], rc);
+	if (!data)
 		return;
-	}
-	if (strlen(w[3]) < 3) {
-		qtest_printf(q, "ERR invalid argument size\n");
-		return;
-	}
-	data = calloc(1, len ? len : 1);
-	if (!data) {
-		qtest_printf(q, "FAIL out of memory\n");
-		return;
-	}
 	b64_decode(w[3], data, len);
 	guest_mem_rw(q->ctx, addr, data, len, true);
 	free(data);
