@@ -467,6 +467,20 @@ static void test_enumeration(void)
 	      "BAR0 programmed to 0x%08x through ACRN's config path", (uint32_t)bar_of(SLOT0));
 }
 
+
+/*
+ * How late the reset may be requested: ACRN_TEST_LATE_S seconds (default 1.5),
+ * set wider by run-acrn-test.sh for the sanitizer builds, which slow the timer
+ * path several times over on a busy host.  The lower bound stays exact.
+ */
+static double late_slack_s(void)
+{
+	const char *v = getenv("ACRN_TEST_LATE_S");
+	double s = v ? strtod(v, NULL) : 0;
+
+	return s > 0 ? s : 1.5;
+}
+
 /*
  * The Linux driver's probe/start/pings, then silence: the reset is requested
  * 2 x (T << 9) x 2^15 x 30 ns = 1.00663296 x T after the last ping (ACRN's
@@ -496,9 +510,9 @@ static void test_linux_driver_and_expiry(unsigned int t)
 	check(wait_full_reset(gen + 1, (uint64_t)(want * 4 + 10) * NS),
 	      "silence: the watchdog requested VM_SUSPEND_FULL_RESET and the VM was reset");
 	got = (double)(atomic_load(&hsm.last_request_ns) - last_ping) / 1e9;
-	check(got >= want - 0.002 && got <= want + 0.75,
-	      "reset requested %.4f s after the last ping (want %.4f s, slack -2 ms/+750 ms)",
-	      got, want);
+	check(got >= want - 0.002 && got <= want + late_slack_s(),
+	      "reset requested %.4f s after the last ping (want %.4f s, slack -2 ms/+%.0f ms)",
+	      got, want, late_slack_s() * 1000);
 }
 
 static void test_flag_after_reset(void)
@@ -571,9 +585,9 @@ static void test_vcpu_stall(void)
 	      "vcpu-stall: pets every 50 ms for 0.5 s: no reset");
 	check(wait_full_reset(gen + 1, 20 * NS), "vcpu-stall: no pets: the VM was reset");
 	got = (double)(atomic_load(&hsm.last_request_ns) - pet) / 1e9;
-	check(got >= 0.2 - 0.002 && got <= 0.2 + 0.75,
-	      "vcpu-stall: reset requested %.4f s after the last pet (want 0.2 s, -2 ms/+750 ms)",
-	      got);
+	check(got >= 0.2 - 0.002 && got <= 0.2 + late_slack_s(),
+	      "vcpu-stall: reset requested %.4f s after the last pet (want 0.2 s, -2 ms/+%.0f ms)",
+	      got, late_slack_s() * 1000);
 	check(mmio(STALL_BASE + 0x0, 4, false, 0) == 0,
 	      "vcpu-stall: disabled again after ACRN's reset path");
 }
