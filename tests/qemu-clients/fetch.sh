@@ -28,10 +28,11 @@ run_apt() {
 		-o Dir::State::Lists="$apt/lists" -o Dir::Cache="$apt/cache" \
 		-o Debug::NoLocking=1 "$@"
 }
-first() { # first existing file matching the glob in $1, or nothing
+first() { # first existing file matching the glob in $1, or nothing (status 0 either way)
 	for f in $1; do
-		[ -e "$f" ] && { echo "$f"; return; }
+		[ -e "$f" ] && { echo "$f"; return 0; }
 	done
+	return 0
 }
 dsc=$(first "$dir/qemu_*.dsc")
 if [ -z "$dsc" ]; then
