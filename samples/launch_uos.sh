@@ -27,7 +27,11 @@ events=${EVENTS:--}
 # First run on a fresh machine: build wdt-dm (the Makefile installs the
 # compiler and libraries) and install QEMU.
 if [ -z "${DM:-}" ] && [ ! -x "$dm" ]; then
-	make -C "$here/.." --no-print-directory all >&2
+	if [ -f "$here/../Makefile" ]; then
+		make -C "$here/.." --no-print-directory all >&2
+	else
+		dm=wdt-dm # installed: share/wdt-dm/samples, the binary on PATH
+	fi
 fi
 if ! command -v qemu-system-x86_64 >/dev/null; then
 	sudo=""

@@ -16,6 +16,10 @@
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
+# An installed copy (share/wdt-dm/samples) may not be writable: the user's cache then.
+if [ -z "${WDT_DM_CACHE:-}" ] && [ ! -w "$here" ]; then
+	WDT_DM_CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/wdt-dm
+fi
 CACHE=${WDT_DM_CACHE:-$here/cache}
 CC=${CC:-gcc}
 mkdir -p "$CACHE"
