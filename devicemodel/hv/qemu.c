@@ -47,6 +47,7 @@
 
 #include "dm_event.h"
 #include "frontend.h"
+#include "guest_ram.h"
 #include "inout.h"
 #include "log.h"
 #include "log_ratelimit.h"
@@ -899,13 +900,14 @@ static bool slot_has_more_functions(int slot)
 #define QEMU_DEFAULT_RAM (128ULL << 20)
 #define QEMU_RAM_ALIGN 8192ULL  /* QEMU rounds -m up to this */
 
-/* QEMU's -m value ("256", "1G", "size=512M,slots=2,maxmem=4G") in bytes; 0 if not understood. */
+/*
+ * QEMU's -m value ("256", "1G", "size=512M,slots=2,maxmem=4G") in bytes, rounded
+ * up as QEMU rounds it; 0 if not understood (or above guest_ram.h's limit).
+ */
 static uint64_t qemu_ram_bytes(const char *v)
 {
 	const char *s = v;
-	unsigned long long n;
-	unsigned int shift;
-	char *end;
+	uint64_t bytes;
 
 	/* The first item may be the size itself; otherwise the size= key names it. */
 	if (strcspn(v, "=") < strcspn(v, ",")) {
@@ -914,21 +916,9 @@ static uint64_t qemu_ram_bytes(const char *v)
 			return 0;
 		s += 6;
 	}
-	if (!isdigit((unsigned char)*s))
+	if (guest_ram_parse_size(s, &bytes))
 		return 0;
-	errno = 0;
-	n = strtoull(s, &end, 10);
-	switch (*end) {
-	case 'B': case 'b': shift = 0; end++; break;
-	case 'K': case 'k': shift = 10; end++; break;
-	case 'G': case 'g': shift = 30; end++; break;
-	case 'T': case 't': shift = 40; end++; break;
-	case 'M': case 'm': shift = 20; end++; break;
-	default: shift = 20; break; /* MiB is the default unit */
-	}
-	if (errno || n == 0 || (*end && *end != ',') || n > (UINT64_MAX - QEMU_RAM_ALIGN) >> shift)
-		return 0;
-	return ((n << shift) + QEMU_RAM_ALIGN - 1) & ~(QEMU_RAM_ALIGN - 1);
+	return (bytes + QEMU_RAM_ALIGN - 1) & ~(QEMU_RAM_ALIGN - 1);
 }
 
 /* Bytes of the memfd to add, or 0 when the user chose RAM's backing or -m is not understood. */
