@@ -3,14 +3,16 @@
 /*
  * Unit tests of the guest-time sources (core/guest_clock.c, docs/device.rst §2.2):
  * /proc/<pid>/task/<tid>/stat parsing against synthetic lines (names with
- * spaces and parentheses, short lines, garbage, exited tasks) and against this
- * process's own threads, the thread CPU clock, a thread that exits, and the
- * virtual clock's per-vCPU rate on the virtual VM clock.  No sleeps: CPU time
- * is produced by spinning.
+ * spaces and parentheses, short lines, garbage, exited tasks), against this
+ * process's own threads and a spinning child process, the thread CPU clock, a
+ * thread that exits, and the virtual clock's per-vCPU rate on the virtual VM
+ * clock.  No sleeps: CPU time is produced by spinning.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "guest_clock.h"
@@ -30,7 +32,6 @@ static int suite_init(void)
 
 static int suite_cleanup(void)
 {
-	guest_clock_set_open_flags(0);
 	timer_core_fini();
 	return 0;
 }
@@ -195,15 +196,19 @@ static void test_cputime_of_this_thread_grows_while_it_spins(void)
 	guest_clock_close(&gc);
 }
 
-static void test_cputime_from_this_threads_stat_file_counts_ticks(void)
+/* Another process's thread (QEMU's TCG vCPUs): cputime comes from its stat file, in ticks. */
+static void test_cputime_of_another_process_counts_stat_file_ticks(void)
 {
 	struct guest_clock gc;
 	uint64_t a = 0, b = 0, tick;
+	pid_t child = fork();
 
-	guest_clock_set_open_flags(GUEST_CLOCK_F_CPUTIME_STAT);
-	CU_ASSERT_EQUAL_FATAL(guest_clock_open(&gc, GUEST_CLOCK_CPUTIME, 0, getpid(), gettid()),
-			      0);
-	guest_clock_set_open_flags(0);
+	CU_ASSERT_FATAL(child >= 0);
+	if (child == 0)
+		for (volatile unsigned long spin = 0;; spin++)
+			;
+	/* No fatal assertion until the child is gone. */
+	CU_ASSERT_EQUAL(guest_clock_open(&gc, GUEST_CLOCK_CPUTIME, 0, child, child), 0);
 	CU_ASSERT_FALSE(gc.use_cpuclock);
 	CU_ASSERT_TRUE(gc.fd >= 0);
 	tick = guest_clock_resolution_ns(&gc);
@@ -213,34 +218,28 @@ static void test_cputime_from_this_threads_stat_file_counts_ticks(void)
 	CU_ASSERT_EQUAL(guest_clock_read(&gc, &b), 0);
 	CU_ASSERT_TRUE(b > 0);
 	CU_ASSERT_EQUAL(b % tick, 0);
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
 	guest_clock_close(&gc);
 	CU_ASSERT_EQUAL(gc.fd, -1);
 }
 
-static void test_procfs_reads_this_process_threads_cached_and_reopened(void)
+static void test_procfs_reads_this_process_threads_stat_file(void)
 {
-	struct guest_clock cached, reopen;
-	uint64_t a = 1, b = 1;
+	struct guest_clock gc;
+	uint64_t a = 1;
 
-	CU_ASSERT_EQUAL_FATAL(guest_clock_open(&cached, GUEST_CLOCK_PROCFS, 0, 0, gettid()), 0);
-	guest_clock_set_open_flags(GUEST_CLOCK_F_REOPEN);
-	CU_ASSERT_EQUAL_FATAL(guest_clock_open(&reopen, GUEST_CLOCK_PROCFS, 0, 0, gettid()), 0);
-	guest_clock_set_open_flags(0);
-	CU_ASSERT_TRUE(cached.fd >= 0);
-	CU_ASSERT_EQUAL(reopen.fd, -1);
+	CU_ASSERT_EQUAL_FATAL(guest_clock_open(&gc, GUEST_CLOCK_PROCFS, 0, 0, gettid()), 0);
+	CU_ASSERT_TRUE(gc.fd >= 0);
 	/* no KVM here: this thread never ran in guest mode */
-	CU_ASSERT_EQUAL(guest_clock_read(&cached, &a), 0);
-	CU_ASSERT_EQUAL(guest_clock_read(&reopen, &b), 0);
-	CU_ASSERT_EQUAL(a, b);
-	CU_ASSERT_EQUAL(a % cached.ns_per_tick, 0);
-	CU_ASSERT_EQUAL(reopen.fd, -1);
-	guest_clock_close(&cached);
-	guest_clock_close(&reopen);
+	CU_ASSERT_EQUAL(guest_clock_read(&gc, &a), 0);
+	CU_ASSERT_EQUAL(a % gc.ns_per_tick, 0);
+	guest_clock_close(&gc);
 }
 
 static void test_thread_that_exits_reads_as_gone_on_every_source(void)
 {
-	struct guest_clock procfs, cpu, cpu_stat;
+	struct guest_clock procfs, cpu;
 	struct idle_thread t;
 	uint64_t ns;
 	pid_t tid;
@@ -250,9 +249,6 @@ static void test_thread_that_exits_reads_as_gone_on_every_source(void)
 
 	CU_ASSERT_EQUAL_FATAL(guest_clock_open(&procfs, GUEST_CLOCK_PROCFS, 0, 0, tid), 0);
 	CU_ASSERT_EQUAL_FATAL(guest_clock_open(&cpu, GUEST_CLOCK_CPUTIME, 0, 0, tid), 0);
-	guest_clock_set_open_flags(GUEST_CLOCK_F_CPUTIME_STAT);
-	CU_ASSERT_EQUAL_FATAL(guest_clock_open(&cpu_stat, GUEST_CLOCK_CPUTIME, 0, 0, tid), 0);
-	guest_clock_set_open_flags(0);
 	CU_ASSERT_EQUAL(guest_clock_read(&procfs, &ns), 0);
 	CU_ASSERT_EQUAL(guest_clock_read(&cpu, &ns), 0);
 
@@ -260,10 +256,8 @@ static void test_thread_that_exits_reads_as_gone_on_every_source(void)
 
 	CU_ASSERT_EQUAL(guest_clock_read(&procfs, &ns), -ESRCH);
 	CU_ASSERT_EQUAL(guest_clock_read(&cpu, &ns), -ESRCH);
-	CU_ASSERT_EQUAL(guest_clock_read(&cpu_stat, &ns), -ESRCH);
 	guest_clock_close(&procfs);
 	guest_clock_close(&cpu);
-	guest_clock_close(&cpu_stat);
 	CU_ASSERT_EQUAL(guest_clock_open(&procfs, GUEST_CLOCK_PROCFS, 0, 0, tid), -ESRCH);
 	CU_ASSERT_EQUAL(guest_clock_open(&procfs, GUEST_CLOCK_PROCFS, 0, 0, 0), -ESRCH);
 	CU_ASSERT_EQUAL(guest_clock_open(&procfs, GUEST_CLOCK_CPUTIME, 0, 0, -5), -ESRCH);
@@ -384,8 +378,8 @@ UNIT_SUITE(guest_clock, suite_init, suite_cleanup,
 	   UNIT_TEST(test_exited_task_states_read_as_gone),
 	   UNIT_TEST(test_kind_names_round_trip),
 	   UNIT_TEST(test_cputime_of_this_thread_grows_while_it_spins),
-	   UNIT_TEST(test_cputime_from_this_threads_stat_file_counts_ticks),
-	   UNIT_TEST(test_procfs_reads_this_process_threads_cached_and_reopened),
+	   UNIT_TEST(test_cputime_of_another_process_counts_stat_file_ticks),
+	   UNIT_TEST(test_procfs_reads_this_process_threads_stat_file),
 	   UNIT_TEST(test_thread_that_exits_reads_as_gone_on_every_source),
 	   UNIT_TEST(test_procfs_guest_time_that_cannot_advance_reads_as_enodata),
 	   UNIT_TEST(test_virtual_clock_runs_at_each_vcpus_rate),

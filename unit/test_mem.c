@@ -140,6 +140,27 @@ static void test_handler_gets_absolute_address_and_args(void)
 	CU_ASSERT_EQUAL(v, 0x1122334455667788ULL);
 }
 
+/* The handler reads 8 bytes' worth and is written high junk: the bus keeps the width. */
+static void test_values_are_masked_to_the_access_width(void)
+{
+	static const int sizes[] = {1, 2, 4, 8};
+	static const uint64_t read[] = {0x88, 0x7788, 0x55667788, 0x1122334455667788ULL};
+	static const uint64_t written[] = {0xa5, 0xa5a5, 0xa5a5a5a5, 0xa5a5a5a5a5a5a5a5ULL};
+	struct mem_range r = mk(BASE, SIZE);
+
+	reset_bus();
+	CU_ASSERT_EQUAL_FATAL(register_mem(&r), 0);
+	for (int i = 0; i < 4; i++) {
+		uint64_t v = 0xa5a5a5a5a5a5a5a5ULL;
+
+		CU_ASSERT_EQUAL(mem_access(NULL, 0, MEM_F_READ, BASE, sizes[i], &v), 0);
+		CU_ASSERT_EQUAL(v, read[i]);
+		v = 0xa5a5a5a5a5a5a5a5ULL;
+		CU_ASSERT_EQUAL(mem_access(NULL, 0, MEM_F_WRITE, BASE, sizes[i], &v), 0);
+		CU_ASSERT_EQUAL(probe.val, written[i]);
+	}
+}
+
 static void test_unclaimed_read_is_all_ones(void)
 {
 	static const int sizes[] = {1, 2, 4, 8};
@@ -296,6 +317,7 @@ UNIT_SUITE(mem, suite_init, suite_cleanup, UNIT_TEST(test_overlapping_ranges_are
 	   UNIT_TEST(test_range_without_handler_is_refused),
 	   UNIT_TEST(test_register_copies_the_struct),
 	   UNIT_TEST(test_handler_gets_absolute_address_and_args),
+	   UNIT_TEST(test_values_are_masked_to_the_access_width),
 	   UNIT_TEST(test_unclaimed_read_is_all_ones),
 	   UNIT_TEST(test_bad_sizes_never_reach_the_handler),
 	   UNIT_TEST(test_straddling_access_is_rejected),

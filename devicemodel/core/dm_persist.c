@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "dm_persist.h"
+#include "dm_util.h"
 #include "log.h"
 
 struct persist_block {
@@ -24,14 +25,6 @@ struct persist_block {
 
 static pthread_mutex_t persist_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct persist_block *persist_head;
-
-static void persist_mutex(int (*op)(pthread_mutex_t *))
-{
-	int rc = op(&persist_lock);
-
-	if (rc)
-		pr_err("persist: mutex operation failed: %s\n", strerror(rc));
-}
 
 static struct persist_block *persist_find(const char *cls, uint64_t key)
 {
@@ -48,7 +41,7 @@ void *dm_persist(const char *cls, uint64_t key, size_t size)
 
 	if (!cls || size == 0 || size > SIZE_MAX - sizeof(*b))
 		return NULL;
-	persist_mutex(pthread_mutex_lock);
+	dm_mutex_lock(&persist_lock);
 	b = persist_find(cls, key);
 	if (!b) {
 		b = calloc(1, sizeof(*b) + size);
@@ -65,7 +58,7 @@ void *dm_persist(const char *cls, uint64_t key, size_t size)
 	else if (b)
 		pr_err("persist: %s/%llu asked for with %zu bytes, holds %zu\n", cls,
 		       (unsigned long long)key, size, b->size);
-	persist_mutex(pthread_mutex_unlock);
+	dm_mutex_unlock(&persist_lock);
 	return data;
 }
 
@@ -73,10 +66,10 @@ void dm_persist_clear(void)
 {
 	struct persist_block *b;
 
-	persist_mutex(pthread_mutex_lock);
+	dm_mutex_lock(&persist_lock);
 	while ((b = persist_head) != NULL) {
 		persist_head = b->next;
 		free(b);
 	}
-	persist_mutex(pthread_mutex_unlock);
+	dm_mutex_unlock(&persist_lock);
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "dm_reset.h"
+#include "dm_util.h"
 #include "log.h"
 
 /* one per device the -s grammar accepts (32 slots x 8 functions) and platform devices */
@@ -28,14 +29,6 @@ static pthread_mutex_t pm_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct pm_hook pm_hooks[PM_MAX_HOOKS];
 static int pm_nhooks;
 
-static void pm_mutex(int (*op)(pthread_mutex_t *))
-{
-	int rc = op(&pm_lock);
-
-	if (rc)
-		pr_err("pm: mutex operation failed: %s\n", strerror(rc));
-}
-
 int dm_pm_hook_register(struct vmctx *ctx, void (*hook)(void *arg, enum dm_pm_event ev),
 			void *arg)
 {
@@ -43,19 +36,19 @@ int dm_pm_hook_register(struct vmctx *ctx, void (*hook)(void *arg, enum dm_pm_ev
 
 	if (!hook)
 		return -EINVAL;
-	pm_mutex(pthread_mutex_lock);
+	dm_mutex_lock(&pm_lock);
 	if (pm_nhooks == PM_MAX_HOOKS)
 		rc = -ENOSPC;
 	else
 		pm_hooks[pm_nhooks++] = (struct pm_hook){ctx, hook, arg};
-	pm_mutex(pthread_mutex_unlock);
+	dm_mutex_unlock(&pm_lock);
 	return rc;
 }
 
 void dm_pm_hook_unregister(struct vmctx *ctx, void (*hook)(void *arg, enum dm_pm_event ev),
 			   void *arg)
 {
-	pm_mutex(pthread_mutex_lock);
+	dm_mutex_lock(&pm_lock);
 	for (int i = 0; i < pm_nhooks; i++) {
 		if (pm_hooks[i].ctx != ctx || pm_hooks[i].fn != hook || pm_hooks[i].arg != arg)
 			continue;
@@ -64,7 +57,7 @@ void dm_pm_hook_unregister(struct vmctx *ctx, void (*hook)(void *arg, enum dm_pm
 		pm_nhooks--;
 		break;
 	}
-	pm_mutex(pthread_mutex_unlock);
+	dm_mutex_unlock(&pm_lock);
 }
 
 void dm_pm_notify(struct vmctx *ctx, enum dm_pm_event ev)
@@ -72,11 +65,11 @@ void dm_pm_notify(struct vmctx *ctx, enum dm_pm_event ev)
 	struct pm_hook snap[PM_MAX_HOOKS];
 	int n = 0;
 
-	pm_mutex(pthread_mutex_lock);
+	dm_mutex_lock(&pm_lock);
 	for (int i = 0; i < pm_nhooks; i++)
 		if (pm_hooks[i].ctx == ctx)
 			snap[n++] = pm_hooks[i];
-	pm_mutex(pthread_mutex_unlock);
+	dm_mutex_unlock(&pm_lock);
 	for (int i = 0; i < n; i++)
 		snap[i].fn(snap[i].arg, ev);
 }

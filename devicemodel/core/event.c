@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "dm_event.h"
+#include "dm_util.h"
 #include "log.h"
 #include "vm_clock.h"
 
@@ -53,55 +54,55 @@ int dm_event_open(const char *path)
 		if (fd < 0)
 			return -errno;
 	}
-	pthread_mutex_lock(&ev.lock);
+	dm_mutex_lock(&ev.lock);
 	ev.fd = fd;
 	ev.own_fd = fd != STDOUT_FILENO;
 	ev.count = 0;
 	ev.write_errors = 0;
-	pthread_mutex_unlock(&ev.lock);
+	dm_mutex_unlock(&ev.lock);
 	return 0;
 }
 
 void dm_event_close(void)
 {
-	pthread_mutex_lock(&ev.lock);
+	dm_mutex_lock(&ev.lock);
 	if (ev.fd >= 0 && ev.own_fd)
 		close(ev.fd);
 	ev.fd = -1;
 	ev.own_fd = false;
-	pthread_mutex_unlock(&ev.lock);
+	dm_mutex_unlock(&ev.lock);
 }
 
 void dm_event_set_uuid(const char *uuid)
 {
-	pthread_mutex_lock(&ev.lock);
+	dm_mutex_lock(&ev.lock);
 	dm_event_escape(uuid ? uuid : "", ev.uuid, sizeof(ev.uuid));
-	pthread_mutex_unlock(&ev.lock);
+	dm_mutex_unlock(&ev.lock);
 }
 
 void dm_event_set_sink(void (*fn)(const char *line, void *arg), void *arg)
 {
-	pthread_mutex_lock(&ev.lock);
+	dm_mutex_lock(&ev.lock);
 	ev.sink = fn;
 	ev.sink_arg = arg;
-	pthread_mutex_unlock(&ev.lock);
+	dm_mutex_unlock(&ev.lock);
 }
 
 void dm_event_set_monitor(void (*fn)(const char *line, void *arg), void *arg)
 {
-	pthread_mutex_lock(&ev.lock);
+	dm_mutex_lock(&ev.lock);
 	ev.monitor = fn;
 	ev.monitor_arg = arg;
-	pthread_mutex_unlock(&ev.lock);
+	dm_mutex_unlock(&ev.lock);
 }
 
 unsigned long dm_event_count(void)
 {
 	unsigned long n;
 
-	pthread_mutex_lock(&ev.lock);
+	dm_mutex_lock(&ev.lock);
 	n = ev.count;
-	pthread_mutex_unlock(&ev.lock);
+	dm_mutex_unlock(&ev.lock);
 	return n;
 }
 
@@ -109,9 +110,9 @@ unsigned long dm_event_write_errors(void)
 {
 	unsigned long n;
 
-	pthread_mutex_lock(&ev.lock);
+	dm_mutex_lock(&ev.lock);
 	n = ev.write_errors;
-	pthread_mutex_unlock(&ev.lock);
+	dm_mutex_unlock(&ev.lock);
 	return n;
 }
 
@@ -190,13 +191,13 @@ void dm_event_emit(const char *name, const char *data_fmt, ...)
 		data[0] = '\0';
 	event_timestamp(&sec, &usec);
 
-	pthread_mutex_lock(&ev.lock);
+	dm_mutex_lock(&ev.lock);
 	n = snprintf(line, sizeof(line),
 		     "{\"event\": \"%s\", \"data\": {%s%s\"uuid\": \"%s\"}, "
 		     "\"timestamp\": {\"seconds\": %" PRIu64 ", \"microseconds\": %" PRIu64 "}}",
 		     name, data, data[0] ? ", " : "", ev.uuid, sec, usec);
 	if (n < 0 || n >= (int)sizeof(line) - 1) {
-		pthread_mutex_unlock(&ev.lock);
+		dm_mutex_unlock(&ev.lock);
 		pr_err("events: %s event too long, dropped\n", name);
 		return;
 	}
@@ -207,5 +208,5 @@ void dm_event_emit(const char *name, const char *data_fmt, ...)
 		ev.monitor(line, ev.monitor_arg);
 	line[n++] = '\n';
 	event_write_locked(line, (size_t)n);
-	pthread_mutex_unlock(&ev.lock);
+	dm_mutex_unlock(&ev.lock);
 }

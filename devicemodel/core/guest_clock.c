@@ -37,6 +37,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dm_util.h"
 #include "guest_clock.h"
 #include "vm_clock.h"
 
@@ -60,7 +61,6 @@ static const char *const kind_names[] = {
 	[GUEST_CLOCK_VIRTUAL] = "virtual",
 };
 
-static unsigned int open_flags;
 /* Where the stat files live: /proc, or a directory a test fills (injected source). */
 static const char *proc_root = "/proc";
 
@@ -89,11 +89,6 @@ const char *guest_clock_kind_name(enum guest_clock_kind kind)
 	if ((unsigned int)kind >= sizeof(kind_names) / sizeof(kind_names[0]))
 		return "unknown";
 	return kind_names[kind];
-}
-
-void guest_clock_set_open_flags(unsigned int flags)
-{
-	__atomic_store_n(&open_flags, flags, __ATOMIC_RELAXED);
 }
 
 void guest_clock_set_proc_root(const char *root)
@@ -214,19 +209,10 @@ static int stat_read_ticks(struct guest_clock *gc, uint64_t *ticks, uint64_t *cp
 	ssize_t n;
 	int rc;
 
-	if (gc->flags & GUEST_CLOCK_F_REOPEN) {
-		rc = stat_open(gc);
-		if (rc)
-			return rc;
-	}
 	do {
 		n = pread(gc->fd, buf, sizeof(buf), 0);
 	} while (n < 0 && errno == EINTR);
 	rc = n < 0 ? gone_errno(errno) : 0;
-	if (gc->flags & GUEST_CLOCK_F_REOPEN) {
-		close(gc->fd);
-		gc->fd = -1;
-	}
 	if (rc)
 		return rc;
 	if (n == 0)
@@ -326,29 +312,29 @@ int guest_clock_virtual_set_rate(int vcpu, uint32_t rate_ppm)
 {
 	if (vcpu < 0 || vcpu >= GUEST_CLOCK_MAX_VCPUS || rate_ppm > GUEST_CLOCK_RATE_FULL)
 		return -EINVAL;
-	pthread_mutex_lock(&virt.lock);
+	dm_mutex_lock(&virt.lock);
 	virt_now_locked(vcpu);
 	virt.since_ns[vcpu] = vm_clock_now_ns();
 	virt.rate[vcpu] = rate_ppm;
-	pthread_mutex_unlock(&virt.lock);
+	dm_mutex_unlock(&virt.lock);
 	return 0;
 }
 
 void guest_clock_virtual_reset(void)
 {
-	pthread_mutex_lock(&virt.lock);
+	dm_mutex_lock(&virt.lock);
 	virt.ready = false;
 	virt_ready_locked();
-	pthread_mutex_unlock(&virt.lock);
+	dm_mutex_unlock(&virt.lock);
 }
 
 static uint64_t virt_read_ns(int vcpu)
 {
 	uint64_t ns;
 
-	pthread_mutex_lock(&virt.lock);
+	dm_mutex_lock(&virt.lock);
 	ns = virt_now_locked(vcpu);
-	pthread_mutex_unlock(&virt.lock);
+	dm_mutex_unlock(&virt.lock);
 	return ns;
 }
 
@@ -363,8 +349,7 @@ static int open_thread_clock(struct guest_clock *gc)
 		return -ESRCH;
 	hz = sysconf(_SC_CLK_TCK);
 	gc->ns_per_tick = hz > 0 ? 1000000000ULL / (uint64_t)hz : 10000000ULL;
-	if (gc->kind == GUEST_CLOCK_CPUTIME && gc->pid == getpid() &&
-	    !(gc->flags & (GUEST_CLOCK_F_CPUTIME_STAT | GUEST_CLOCK_F_REOPEN))) {
+	if (gc->kind == GUEST_CLOCK_CPUTIME && gc->pid == getpid()) {
 		gc->cpuclock = THREAD_CPUCLOCK(gc->tid);
 		if (clock_gettime(gc->cpuclock, &ts) == 0) {
 			gc->use_cpuclock = true;
@@ -376,16 +361,6 @@ static int open_thread_clock(struct guest_clock *gc)
 		     __atomic_load_n(&proc_root, __ATOMIC_RELAXED), (int)gc->pid,
 		     (int)gc->tid) >= (int)sizeof(gc->path))
 		return -ENAMETOOLONG;
-	if (gc->flags & GUEST_CLOCK_F_REOPEN) {
-		/* Still check the thread exists now, as the cached open does. */
-		int rc = stat_open(gc);
-
-		if (rc)
-			return rc;
-		close(gc->fd);
-		gc->fd = -1;
-		return 0;
-	}
 	return stat_open(gc);
 }
 
@@ -400,7 +375,6 @@ int guest_clock_open(struct guest_clock *gc, enum guest_clock_kind kind, int vcp
 	gc->vcpu = vcpu;
 	gc->pid = pid > 0 ? pid : getpid();
 	gc->tid = tid;
-	gc->flags = __atomic_load_n(&open_flags, __ATOMIC_RELAXED);
 	gc->ns_per_tick = 1;
 	switch (kind) {
 	case GUEST_CLOCK_PROCFS:
@@ -428,7 +402,7 @@ int guest_clock_read(struct guest_clock *gc, uint64_t *ns)
 	case GUEST_CLOCK_CPUTIME:
 		if (gc->use_cpuclock)
 			return cpuclock_read_ns(gc, ns);
-		if (gc->fd < 0 && !(gc->flags & GUEST_CLOCK_F_REOPEN))
+		if (gc->fd < 0)
 			return -EBADF;
 		return stat_read_ns(gc, ns);
 	case GUEST_CLOCK_MONOTONIC:

@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "dm_util.h"
 #include "inout.h"
 #include "log_ratelimit.h"
 
@@ -167,7 +168,7 @@ static bool inout_lookup(int port, int in, struct inout_slot *out)
 
 int inout_access(struct vmctx *ctx, int vcpu, int in, int port, int bytes, uint32_t *val)
 {
-	uint32_t ones = bytes == 4 ? 0xffffffffU : (1U << (8 * (bytes & 3))) - 1;
+	uint32_t ones = (uint32_t)width_mask(bytes);
 	struct inout_slot s;
 	int ret;
 

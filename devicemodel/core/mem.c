@@ -5,7 +5,9 @@
  * array sorted by base; a lookup is a binary search behind a one-entry cache
  * of the last range hit (guest drivers hammer one BAR at a time).  The bus
  * refuses zero-length, wrapping, handler-less and overlapping ranges, and
- * mem_access() validates every access (size, one range) before a handler runs.
+ * mem_access() validates every access (size, one range) before a handler runs,
+ * and is where values are masked to the access width, both ways: a handler is
+ * never handed high junk, and a front end never sees any.
  *
  * Locking: a rwlock.  vCPU threads look up and run handlers under the read
  * lock, so once unregister_mem() returns no handler of that range is running
@@ -19,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dm_util.h"
 #include "log_ratelimit.h"
 #include "mem.h"
 
@@ -276,8 +279,13 @@ int mem_access(struct vmctx *ctx, int vcpu, int dir, uint64_t addr, int size, ui
 	}
 	err = mem_lookup(addr, size, &r);
 	if (!err) {
+		/* The bus carries only the accessed bytes, both ways. */
+		if (dir == MEM_F_WRITE)
+			*val &= width_mask(size);
 		err = mem_call(ctx, vcpu, dir, addr, size, val, r);
 		mem_unlock();
+		if (dir == MEM_F_READ)
+			*val &= width_mask(size);
 		return err;
 	}
 	mem_unlock();
@@ -285,7 +293,7 @@ int mem_access(struct vmctx *ctx, int vcpu, int dir, uint64_t addr, int size, ui
 		pr_warn_rl("mem: %d-byte access at 0x%lx straddles a range end, ignored\n", size,
 			   (unsigned long)addr);
 	if (dir == MEM_F_READ)
-		*val = size == 8 ? ~0ULL : (1ULL << (8 * size)) - 1;
+		*val = width_mask(size);
 	return err;
 }
 

@@ -16,6 +16,7 @@
 #include <uuid/uuid.h>
 
 #include "dm_event.h"
+#include "dm_util.h"
 #include "log.h"
 #include "vm_clock.h"
 #include "vmctx.h"
@@ -54,12 +55,12 @@ int dm_reset_hook_register(struct vmctx *ctx, void (*hook)(void *arg), void *arg
 
 	if (!ctx || !hook)
 		return -EINVAL;
-	pthread_mutex_lock(&ctx->lock);
+	dm_mutex_lock(&ctx->lock);
 	if (ctx->nhooks == VM_MAX_RESET_HOOKS)
 		rc = -ENOSPC;
 	else
 		ctx->hooks[ctx->nhooks++] = (struct vm_reset_hook){hook, arg};
-	pthread_mutex_unlock(&ctx->lock);
+	dm_mutex_unlock(&ctx->lock);
 	return rc;
 }
 
@@ -67,7 +68,7 @@ void dm_reset_hook_unregister(struct vmctx *ctx, void (*hook)(void *arg), void *
 {
 	if (!ctx)
 		return;
-	pthread_mutex_lock(&ctx->lock);
+	dm_mutex_lock(&ctx->lock);
 	for (int i = 0; i < ctx->nhooks; i++) {
 		if (ctx->hooks[i].fn != hook || ctx->hooks[i].arg != arg)
 			continue;
@@ -76,7 +77,7 @@ void dm_reset_hook_unregister(struct vmctx *ctx, void (*hook)(void *arg), void *
 		ctx->nhooks--;
 		break;
 	}
-	pthread_mutex_unlock(&ctx->lock);
+	dm_mutex_unlock(&ctx->lock);
 }
 
 static void copy_str(char *dst, size_t n, const char *src)
@@ -86,7 +87,7 @@ static void copy_str(char *dst, size_t n, const char *src)
 
 static void queue_request(struct vmctx *ctx, const struct vm_action_req *req)
 {
-	pthread_mutex_lock(&ctx->lock);
+	dm_mutex_lock(&ctx->lock);
 	if (ctx->qlen == VM_ACTION_QUEUE) {
 		/* A front end that never drains must not make devices block. */
 		ctx->dropped_requests++;
@@ -94,7 +95,7 @@ static void queue_request(struct vmctx *ctx, const struct vm_action_req *req)
 		ctx->queue[(ctx->qhead + ctx->qlen) % VM_ACTION_QUEUE] = *req;
 		ctx->qlen++;
 	}
-	pthread_mutex_unlock(&ctx->lock);
+	dm_mutex_unlock(&ctx->lock);
 }
 
 void dm_watchdog_expired(struct vmctx *ctx, enum dm_wdt_action action, const char *device,
@@ -104,10 +105,10 @@ void dm_watchdog_expired(struct vmctx *ctx, enum dm_wdt_action action, const cha
 	char edev[VM_REQ_STR * 2], eid[VM_REQ_STR * 2], estage[VM_REQ_STR * 2];
 
 	if (ctx) {
-		pthread_mutex_lock(&ctx->lock);
+		dm_mutex_lock(&ctx->lock);
 		if (ctx->action_set)
 			action = ctx->action;
-		pthread_mutex_unlock(&ctx->lock);
+		dm_mutex_unlock(&ctx->lock);
 	}
 	memset(&req, 0, sizeof(req));
 	req.action = action;
@@ -132,14 +133,14 @@ bool vm_action_take(struct vmctx *ctx, struct vm_action_req *out)
 {
 	bool got = false;
 
-	pthread_mutex_lock(&ctx->lock);
+	dm_mutex_lock(&ctx->lock);
 	if (ctx->qlen > 0) {
 		*out = ctx->queue[ctx->qhead];
 		ctx->qhead = (ctx->qhead + 1) % VM_ACTION_QUEUE;
 		ctx->qlen--;
 		got = true;
 	}
-	pthread_mutex_unlock(&ctx->lock);
+	dm_mutex_unlock(&ctx->lock);
 	return got;
 }
 
@@ -150,11 +151,11 @@ void vm_reset(struct vmctx *ctx, const char *reason)
 	int n;
 
 	/* Run the hooks unlocked: they take device locks and cancel timers. */
-	pthread_mutex_lock(&ctx->lock);
+	dm_mutex_lock(&ctx->lock);
 	n = ctx->nhooks;
 	memcpy(hooks, ctx->hooks, (size_t)n * sizeof(hooks[0]));
 	ctx->resets++;
-	pthread_mutex_unlock(&ctx->lock);
+	dm_mutex_unlock(&ctx->lock);
 	for (int i = 0; i < n; i++)
 		hooks[i].fn(hooks[i].arg);
 	dm_event_emit("RESET", "\"guest\": false, \"reason\": \"%s\"",
@@ -163,10 +164,10 @@ void vm_reset(struct vmctx *ctx, const char *reason)
 
 void vm_set_watchdog_action(struct vmctx *ctx, enum dm_wdt_action a)
 {
-	pthread_mutex_lock(&ctx->lock);
+	dm_mutex_lock(&ctx->lock);
 	ctx->action_set = true;
 	ctx->action = a;
-	pthread_mutex_unlock(&ctx->lock);
+	dm_mutex_unlock(&ctx->lock);
 }
 
 int dm_status_register(struct vmctx *ctx, dm_status_fn fn, void *arg)
@@ -175,12 +176,12 @@ int dm_status_register(struct vmctx *ctx, dm_status_fn fn, void *arg)
 
 	if (!ctx || !fn)
 		return -EINVAL;
-	pthread_mutex_lock(&ctx->lock);
+	dm_mutex_lock(&ctx->lock);
 	if (ctx->nstatus == VM_MAX_RESET_HOOKS)
 		rc = -ENOSPC;
 	else
 		ctx->status[ctx->nstatus++] = (struct vm_status_src){fn, arg};
-	pthread_mutex_unlock(&ctx->lock);
+	dm_mutex_unlock(&ctx->lock);
 	return rc;
 }
 
@@ -188,7 +189,7 @@ void dm_status_unregister(struct vmctx *ctx, dm_status_fn fn, void *arg)
 {
 	if (!ctx)
 		return;
-	pthread_mutex_lock(&ctx->lock);
+	dm_mutex_lock(&ctx->lock);
 	for (int i = 0; i < ctx->nstatus; i++) {
 		if (ctx->status[i].fn != fn || ctx->status[i].arg != arg)
 			continue;
@@ -197,7 +198,7 @@ void dm_status_unregister(struct vmctx *ctx, dm_status_fn fn, void *arg)
 		ctx->nstatus--;
 		break;
 	}
-	pthread_mutex_unlock(&ctx->lock);
+	dm_mutex_unlock(&ctx->lock);
 }
 
 #define STATUS_ENTRY_MAX 512
@@ -212,12 +213,12 @@ int vm_device_status_json(struct vmctx *ctx, char **json)
 
 	char over[48] = "null";
 
-	pthread_mutex_lock(&ctx->lock);
+	dm_mutex_lock(&ctx->lock);
 	n = ctx->nstatus;
 	memcpy(src, ctx->status, (size_t)n * sizeof(src[0]));
 	if (ctx->action_set)
 		snprintf(over, sizeof(over), "\"%s\"", dm_wdt_action_name(ctx->action));
-	pthread_mutex_unlock(&ctx->lock);
+	dm_mutex_unlock(&ctx->lock);
 	cap = (size_t)n * (STATUS_ENTRY_MAX + 64) + 3;
 	out = malloc(cap);
 	if (!out)

@@ -33,6 +33,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "dm_util.h"
 #include "log.h"
 #include "timer.h"
 #include "vm_clock.h"
@@ -83,22 +84,6 @@ static __thread bool in_step;
 
 /* ---- small helpers ---------------------------------------------------- */
 
-static void core_lock(void)
-{
-	int rc = pthread_mutex_lock(&core.lock);
-
-	if (rc)
-		pr_err("timer: mutex lock failed: %s\n", strerror(rc));
-}
-
-static void core_unlock(void)
-{
-	int rc = pthread_mutex_unlock(&core.lock);
-
-	if (rc)
-		pr_err("timer: mutex unlock failed: %s\n", strerror(rc));
-}
-
 static uint64_t sat_add(uint64_t a, uint64_t b)
 {
 	return (a > UINT64_MAX - b) ? UINT64_MAX : a + b;
@@ -119,27 +104,6 @@ static bool ts_valid(const struct timespec *ts)
 static uint64_t ts_to_ns(const struct timespec *ts)
 {
 	return sat_add(sat_mul((uint64_t)ts->tv_sec, NS_PER_SEC), (uint64_t)ts->tv_nsec);
-}
-
-static struct timespec ns_to_ts(uint64_t ns)
-{
-	struct timespec ts = {
-		.tv_sec = (time_t)(ns / NS_PER_SEC),
-		.tv_nsec = (long)(ns % NS_PER_SEC),
-	};
-
-	return ts;
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0) {
-		pr_err("timer: clock_gettime(CLOCK_MONOTONIC): %s\n", strerror(errno));
-		return 0;
-	}
-	return ts_to_ns(&ts);
 }
 
 static bool timer_valid(const struct acrn_timer *t)
@@ -268,7 +232,7 @@ static void rearm_timerfd_locked(void)
 	memset(&its, 0, sizeof(its));
 	if (want != NO_DEADLINE) {
 		/* VM time + time paused = monotonic time; 0 would mean "disarm". */
-		its.it_value = ns_to_ts(sat_add(want, core.paused_total));
+		its.it_value = ns_to_timespec(sat_add(want, core.paused_total));
 		if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
 			its.it_value.tv_nsec = 1;
 	}
@@ -350,17 +314,17 @@ static void fire_root_locked(uint64_t now)
 			t->period_ns = 0;
 		}
 	}
-	core_unlock();
+	dm_mutex_unlock(&core.lock);
 
 	cb(param, nexp);
 
-	core_lock();
+	dm_mutex_lock(&core.lock);
 	hook = core.after_fire;
 	hook_arg = core.after_fire_arg;
 	if (hook) {
-		core_unlock();
+		dm_mutex_unlock(&core.lock);
 		hook(hook_arg);
-		core_lock();
+		dm_mutex_lock(&core.lock);
 	}
 }
 
@@ -378,7 +342,7 @@ static void *timer_thread(void *arg)
 	/* Default 50 us slack would delay every expiry; deadlines are ns-exact. */
 	if (prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL) != 0)
 		pr_warn("timer: PR_SET_TIMERSLACK: %s\n", strerror(errno));
-	core_lock();
+	dm_mutex_lock(&core.lock);
 	while (!core.stop) {
 		if (root_due_locked(now_locked())) {
 			fire_root_locked(now_locked());
@@ -386,16 +350,16 @@ static void *timer_thread(void *arg)
 		}
 		rearm_timerfd_locked();
 		core.thread_waiting = true;
-		core_unlock();
+		dm_mutex_unlock(&core.lock);
 		got = read(core.tfd, &expirations, sizeof(expirations));
 		if (got < 0 && errno != EINTR && errno != EAGAIN)
 			pr_err("timer: read(timerfd): %s\n", strerror(errno));
-		core_lock();
+		dm_mutex_lock(&core.lock);
 		core.thread_waiting = false;
 		/* The one-shot timerfd has fired (or we were interrupted): re-arm. */
 		core.armed_vm = NO_DEADLINE;
 	}
-	core_unlock();
+	dm_mutex_unlock(&core.lock);
 	return NULL;
 }
 
@@ -407,7 +371,7 @@ int32_t acrn_timer_init(struct acrn_timer *timer, void (*cb)(void *, uint64_t), 
 		return -EINVAL;
 	if (timer->clockid != CLOCK_MONOTONIC && timer->clockid != CLOCK_REALTIME)
 		return -EINVAL;
-	core_lock();
+	dm_mutex_lock(&core.lock);
 	/* Re-initialising a live timer must not leave a stale heap entry. */
 	if (timer_valid(timer))
 		disarm_locked(timer);
@@ -419,7 +383,7 @@ int32_t acrn_timer_init(struct acrn_timer *timer, void (*cb)(void *, uint64_t), 
 	timer->heap_idx = SIZE_MAX;
 	timer->generation = ++core.seq;
 	timer->magic = TIMER_MAGIC;
-	core_unlock();
+	dm_mutex_unlock(&core.lock);
 	return 0;
 }
 
@@ -427,11 +391,11 @@ void acrn_timer_deinit(struct acrn_timer *timer)
 {
 	if (!timer_valid(timer))
 		return;
-	core_lock();
+	dm_mutex_lock(&core.lock);
 	disarm_locked(timer);
 	timer->magic = 0;
 	timer->fd = -1;
-	core_unlock();
+	dm_mutex_unlock(&core.lock);
 }
 
 static int validate_itimerspec(const struct acrn_timer *t, const struct itimerspec *v)
@@ -451,14 +415,14 @@ static int32_t settime_common(struct acrn_timer *t, const struct itimerspec *v, 
 	if (rc)
 		return rc;
 	value = ts_to_ns(&v->it_value);
-	core_lock();
+	dm_mutex_lock(&core.lock);
 	if (value == 0) {
 		disarm_locked(t);
-		core_unlock();
+		dm_mutex_unlock(&core.lock);
 		return 0;
 	}
 	if (!core.up) {
-		core_unlock();
+		dm_mutex_unlock(&core.lock);
 		pr_warn("timer: armed before timer_core_init()\n");
 		return -EINVAL;
 	}
@@ -467,7 +431,7 @@ static int32_t settime_common(struct acrn_timer *t, const struct itimerspec *v, 
 	if (deadline < now)
 		deadline = now; /* a past absolute time fires at once, never "before now" */
 	rc = arm_locked(t, deadline, ts_to_ns(&v->it_interval));
-	core_unlock();
+	dm_mutex_unlock(&core.lock);
 	return rc;
 }
 
@@ -488,15 +452,15 @@ int32_t acrn_timer_gettime(struct acrn_timer *timer, struct itimerspec *cur_valu
 	if (!timer_valid(timer) || !cur_value)
 		return -EINVAL;
 	memset(cur_value, 0, sizeof(*cur_value));
-	core_lock();
+	dm_mutex_lock(&core.lock);
 	if (heap_contains(timer)) {
 		now = now_locked();
 		/* Armed but already due still reads as armed (1 ns), never as 0. */
 		cur_value->it_value =
-			ns_to_ts(timer->deadline_ns > now ? timer->deadline_ns - now : 1);
-		cur_value->it_interval = ns_to_ts(timer->period_ns);
+			ns_to_timespec(timer->deadline_ns > now ? timer->deadline_ns - now : 1);
+		cur_value->it_interval = ns_to_timespec(timer->period_ns);
 	}
-	core_unlock();
+	dm_mutex_unlock(&core.lock);
 	return 0;
 }
 
@@ -543,9 +507,9 @@ int timer_core_init(enum vm_clock_mode mode)
 
 	if (mode != VM_CLOCK_REALTIME && mode != VM_CLOCK_VIRTUAL)
 		return -EINVAL;
-	core_lock();
+	dm_mutex_lock(&core.lock);
 	if (core.up) {
-		core_unlock();
+		dm_mutex_unlock(&core.lock);
 		return -EBUSY;
 	}
 	core.mode = mode;
@@ -562,7 +526,7 @@ int timer_core_init(enum vm_clock_mode mode)
 		core.up = false;
 		core.mode = VM_CLOCK_REALTIME;
 	}
-	core_unlock();
+	dm_mutex_unlock(&core.lock);
 	return rc;
 }
 
@@ -575,11 +539,11 @@ static void stop_thread_locked(void)
 	/* An absolute time in the past expires at once and wakes the reader. */
 	if (timerfd_settime(core.tfd, TFD_TIMER_ABSTIME, &now_its, NULL) != 0)
 		pr_err("timer: timerfd_settime (stop): %s\n", strerror(errno));
-	core_unlock();
+	dm_mutex_unlock(&core.lock);
 	rc = pthread_join(core.thread, NULL);
 	if (rc)
 		pr_err("timer: pthread_join: %s\n", strerror(rc));
-	core_lock();
+	dm_mutex_lock(&core.lock);
 	if (close(core.tfd) != 0)
 		pr_err("timer: close(timerfd): %s\n", strerror(errno));
 	core.tfd = -1;
@@ -589,14 +553,14 @@ static void stop_thread_locked(void)
 
 void timer_core_fini(void)
 {
-	core_lock();
+	dm_mutex_lock(&core.lock);
 	if (!core.up) {
-		core_unlock();
+		dm_mutex_unlock(&core.lock);
 		return;
 	}
 	if (core.mode == VM_CLOCK_REALTIME) {
 		if (pthread_equal(core.thread, pthread_self())) {
-			core_unlock();
+			dm_mutex_unlock(&core.lock);
 			pr_err("timer: timer_core_fini() from a timer callback refused\n");
 			return;
 		}
@@ -611,36 +575,36 @@ void timer_core_fini(void)
 	core.paused = false;
 	core.after_fire = NULL;
 	core.after_fire_arg = NULL;
-	core_unlock();
+	dm_mutex_unlock(&core.lock);
 }
 
 enum vm_clock_mode vm_clock_mode(void)
 {
 	enum vm_clock_mode mode;
 
-	core_lock();
+	dm_mutex_lock(&core.lock);
 	mode = core.mode;
-	core_unlock();
+	dm_mutex_unlock(&core.lock);
 	return mode;
 }
 
 void timer_core_set_after_fire(void (*fn)(void *), void *arg)
 {
-	core_lock();
+	dm_mutex_lock(&core.lock);
 	core.after_fire = fn;
 	core.after_fire_arg = arg;
-	core_unlock();
+	dm_mutex_unlock(&core.lock);
 }
 
 bool vm_clock_next_deadline(uint64_t *ns)
 {
 	bool armed;
 
-	core_lock();
+	dm_mutex_lock(&core.lock);
 	armed = core.n > 0;
 	if (armed && ns)
 		*ns = core.heap[0]->deadline_ns;
-	core_unlock();
+	dm_mutex_unlock(&core.lock);
 	return armed;
 }
 
@@ -648,9 +612,9 @@ size_t timer_core_armed_count(void)
 {
 	size_t n;
 
-	core_lock();
+	dm_mutex_lock(&core.lock);
 	n = core.n;
-	core_unlock();
+	dm_mutex_unlock(&core.lock);
 	return n;
 }
 
@@ -660,28 +624,28 @@ uint64_t vm_clock_now_ns(void)
 {
 	uint64_t now;
 
-	core_lock();
+	dm_mutex_lock(&core.lock);
 	now = now_locked();
-	core_unlock();
+	dm_mutex_unlock(&core.lock);
 	return now;
 }
 
 void vm_clock_pause(void)
 {
-	core_lock();
+	dm_mutex_lock(&core.lock);
 	if (!core.paused) {
 		core.pause_start = mono_ns();
 		core.paused = true;
 		rearm_timerfd_locked(); /* disarms: no callback runs while paused */
 	}
-	core_unlock();
+	dm_mutex_unlock(&core.lock);
 }
 
 void vm_clock_resume(void)
 {
 	uint64_t mono;
 
-	core_lock();
+	dm_mutex_lock(&core.lock);
 	if (core.paused) {
 		mono = mono_ns();
 		if (mono > core.pause_start)
@@ -689,16 +653,16 @@ void vm_clock_resume(void)
 		core.paused = false;
 		rearm_timerfd_locked();
 	}
-	core_unlock();
+	dm_mutex_unlock(&core.lock);
 }
 
 bool vm_clock_paused(void)
 {
 	bool paused;
 
-	core_lock();
+	dm_mutex_lock(&core.lock);
 	paused = core.paused;
-	core_unlock();
+	dm_mutex_unlock(&core.lock);
 	return paused;
 }
 
@@ -722,7 +686,7 @@ static uint64_t virtual_advance_to(uint64_t target)
 		return vm_clock_now_ns();
 	}
 	in_step = true;
-	core_lock();
+	dm_mutex_lock(&core.lock);
 	/*
 	 * At the end of the clock every relative re-arm saturates at NO_DEADLINE,
 	 * the time just fired: without a limit a re-arming callback (a
@@ -741,7 +705,7 @@ static uint64_t virtual_advance_to(uint64_t target)
 	if (core.mode == VM_CLOCK_VIRTUAL && !core.paused && target > core.virt_now)
 		core.virt_now = target;
 	now = core.virt_now;
-	core_unlock();
+	dm_mutex_unlock(&core.lock);
 	in_step = false;
 	rc = pthread_mutex_unlock(&core.step_lock);
 	if (rc)
@@ -754,10 +718,10 @@ static bool virtual_steppable(uint64_t *now)
 {
 	bool ok;
 
-	core_lock();
+	dm_mutex_lock(&core.lock);
 	*now = now_locked();
 	ok = core.up && core.mode == VM_CLOCK_VIRTUAL && !core.paused;
-	core_unlock();
+	dm_mutex_unlock(&core.lock);
 	return ok;
 }
 

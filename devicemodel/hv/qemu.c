@@ -35,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dm_util.h"
 #include "frontend.h"
 #include "guest_ram.h"
 #include "log.h"
@@ -53,14 +54,6 @@
 static const int stop_signals[] = {SIGINT, SIGTERM, SIGHUP};
 
 static struct qemu_fe qfe = {.sigfd = -1, .evfd = -1, .qmp = -1, .qmp_peer = -1};
-
-uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 void close_fd(int *fd)
 {
@@ -82,10 +75,10 @@ static void qemu_action_pending(struct vmctx *ctx)
 	uint64_t one = 1;
 
 	(void)ctx;
-	pthread_mutex_lock(&qfe.ev_lock);
+	dm_mutex_lock(&qfe.ev_lock);
 	if (qfe.evfd >= 0 && write(qfe.evfd, &one, sizeof(one)) != sizeof(one))
 		pr_warn_rl("action eventfd write: %s\n", strerror(errno));
-	pthread_mutex_unlock(&qfe.ev_lock);
+	dm_mutex_unlock(&qfe.ev_lock);
 }
 
 static const struct vm_fe_ops qemu_fe_ops = {
@@ -392,9 +385,9 @@ static void qemu_fe_close(struct qemu_fe *fe)
 	qmp_set_vm_ops(NULL);
 	fe->ctx->fe = NULL;
 	proxy_conns_fini(fe);
-	pthread_mutex_lock(&fe->ev_lock);
+	dm_mutex_lock(&fe->ev_lock);
 	close_fd(&fe->evfd);
-	pthread_mutex_unlock(&fe->ev_lock);
+	dm_mutex_unlock(&fe->ev_lock);
 	pthread_mutex_destroy(&fe->ev_lock);
 	close_fd(&fe->qmp);
 	close_fd(&fe->qmp_peer);

@@ -83,7 +83,6 @@ struct qemu_fe {
 };
 
 /* hv/qemu.c: process supervision. */
-uint64_t mono_ns(void);
 void close_fd(int *fd);
 /* Records QEMU's vCPU thread ids in the VM context (once QMP is ready). */
 void qemu_find_vcpu_threads(struct qemu_fe *fe);

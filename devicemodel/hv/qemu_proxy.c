@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dm_util.h"
 #include "inout.h"
 #include "log.h"
 #include "log_ratelimit.h"
@@ -63,11 +64,6 @@ enum mpqemu_cmd {
 #define PROXY_SPIN_NS 50000ULL /* keep reading this long after a reply */
 #define PROXY_BATCH 64         /* messages served per wake-up, for fairness */
 
-static uint64_t ones(unsigned int bytes)
-{
-	return bytes >= 8 ? ~0ULL : (1ULL << (8 * bytes)) - 1;
-}
-
 static struct proxy_conn *conn_of(struct qemu_fe *fe, struct pci_vdev *dev)
 {
 	for (int i = 0; i < fe->nconns; i++)
@@ -88,10 +84,10 @@ void proxy_intx(struct qemu_fe *fe, struct pci_vdev *dev, int level)
 
 	if (!c || !level)
 		return;
-	pthread_mutex_lock(&c->irq_lock);
+	dm_mutex_lock(&c->irq_lock);
 	if (c->irqfd[0] >= 0 && write(c->irqfd[0], &one, sizeof(one)) != sizeof(one))
 		pr_warn_rl("%s: INTx eventfd write: %s\n", dev->name, strerror(errno));
-	pthread_mutex_unlock(&c->irq_lock);
+	dm_mutex_unlock(&c->irq_lock);
 }
 
 static void conn_close_fds(struct proxy_conn *c)
@@ -104,12 +100,12 @@ static void conn_close_fds(struct proxy_conn *c)
 
 static void conn_set_irqfds(struct proxy_conn *c, const int fds[MPQEMU_IRQFD_COUNT])
 {
-	pthread_mutex_lock(&c->irq_lock);
+	dm_mutex_lock(&c->irq_lock);
 	for (int i = 0; i < MPQEMU_IRQFD_COUNT; i++) {
 		close_fd(&c->irqfd[i]);
 		c->irqfd[i] = fds ? fds[i] : -1;
 	}
-	pthread_mutex_unlock(&c->irq_lock);
+	dm_mutex_unlock(&c->irq_lock);
 }
 
 void conn_close(struct proxy_conn *c)
@@ -152,7 +148,7 @@ static uint64_t proxy_cfg(struct qemu_fe *fe, struct proxy_conn *c, bool in, con
 	memcpy(&len, p + MPQEMU_CFG_LEN, sizeof(len));
 	if (addr > PCI_REGMAX) {
 		pr_warn_rl("%s: config offset 0x%x out of range\n", c->dev->name, addr);
-		return in ? ones(4) : 0;
+		return in ? width_mask(4) : 0;
 	}
 	/* pci_cfg_rw validates len and alignment; a rejected read yields all-ones. */
 	pci_cfg_rw(fe->ctx, 0, c->dev, in, (int)addr, len, &val);
@@ -200,8 +196,8 @@ static uint64_t proxy_bar(struct qemu_fe *fe, struct proxy_conn *c, bool in, con
 		pr_warn_rl("%s: bad I/O access 0x%" PRIx64 "/%u\n", c->dev->name, addr, size);
 		rc = -EINVAL;
 	}
-	if (in)
-		val = rc ? ones(size) : val & ones(size);
+	if (in && rc)
+		val = width_mask((int)size); /* mem_access and inout_access mask the rest */
 	if (log_get_level() >= LOG_DEBUG)
 		proxy_bar_trace(c, in, addr, size, val);
 	return in ? val : 0;

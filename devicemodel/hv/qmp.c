@@ -34,6 +34,7 @@
 #include "chardev.h"
 #include "dm_event.h"
 #include "dm_reset.h"
+#include "dm_util.h"
 #include "hexdigit.h"
 #include "log.h"
 #include "log_ratelimit.h"
@@ -426,7 +427,7 @@ static void qmp_wake(void)
 static void qmp_event_hook(const char *line, void *arg)
 {
 	(void)arg;
-	pthread_mutex_lock(&qmp.lock);
+	dm_mutex_lock(&qmp.lock);
 	if (qmp.events_on) {
 		size_t before = qmp.out.len;
 
@@ -438,15 +439,15 @@ static void qmp_event_hook(const char *line, void *arg)
 			qmp.dropped_events++;
 		}
 	}
-	pthread_mutex_unlock(&qmp.lock);
+	dm_mutex_unlock(&qmp.lock);
 	qmp_wake();
 }
 
 void qmp_set_vm_ops(const struct qmp_vm_ops *ops)
 {
-	pthread_mutex_lock(&qmp.ops_lock);
+	dm_mutex_lock(&qmp.ops_lock);
 	qmp.ops = ops ? *ops : (struct qmp_vm_ops){0};
-	pthread_mutex_unlock(&qmp.ops_lock);
+	dm_mutex_unlock(&qmp.ops_lock);
 }
 
 static int default_vm_op(enum qmp_vm_op op)
@@ -481,9 +482,9 @@ static int qmp_vm(enum qmp_vm_op op)
 {
 	int rc;
 
-	pthread_mutex_lock(&qmp.ops_lock);
+	dm_mutex_lock(&qmp.ops_lock);
 	rc = qmp.ops.vm ? qmp.ops.vm(qmp.ops.arg, op) : default_vm_op(op);
-	pthread_mutex_unlock(&qmp.ops_lock);
+	dm_mutex_unlock(&qmp.ops_lock);
 	return rc;
 }
 
@@ -813,11 +814,11 @@ static int client_init(struct qmp_client *c, int fd)
 /* Moves what the client's commands produced to the shared output queue. */
 static void queue_replies(struct qmp_client *c, struct qmp_buf *local)
 {
-	pthread_mutex_lock(&qmp.lock);
+	dm_mutex_lock(&qmp.lock);
 	if (local->len)
 		buf_add(&qmp.out, local->s, local->len);
 	qmp.events_on = c->negotiated;
-	pthread_mutex_unlock(&qmp.lock);
+	dm_mutex_unlock(&qmp.lock);
 	local->len = 0;
 	local->full = false;
 }
@@ -827,7 +828,7 @@ static int flush_out(int fd)
 {
 	int rc = 0;
 
-	pthread_mutex_lock(&qmp.lock);
+	dm_mutex_lock(&qmp.lock);
 	while (qmp.out.len) {
 		ssize_t n = send(fd, qmp.out.s, qmp.out.len, MSG_NOSIGNAL | MSG_DONTWAIT);
 
@@ -841,7 +842,7 @@ static int flush_out(int fd)
 		qmp.out.len -= (size_t)n;
 	}
 	qmp.out.full = false;
-	pthread_mutex_unlock(&qmp.lock);
+	dm_mutex_unlock(&qmp.lock);
 	return rc;
 }
 
@@ -849,9 +850,9 @@ static bool out_pending(void)
 {
 	bool p;
 
-	pthread_mutex_lock(&qmp.lock);
+	dm_mutex_lock(&qmp.lock);
 	p = qmp.out.len > 0;
-	pthread_mutex_unlock(&qmp.lock);
+	dm_mutex_unlock(&qmp.lock);
 	return p;
 }
 
@@ -867,11 +868,11 @@ static bool qmp_session(int fd)
 		close(fd);
 		return true;
 	}
-	pthread_mutex_lock(&qmp.lock);
+	dm_mutex_lock(&qmp.lock);
 	qmp.client_fd = fd;
 	qmp.out.len = 0;
 	qmp_greeting(&qmp.out);
-	pthread_mutex_unlock(&qmp.lock);
+	dm_mutex_unlock(&qmp.lock);
 	for (;;) {
 		struct pollfd p[2] = {{.fd = fd, .events = POLLIN | (out_pending() ? POLLOUT : 0)},
 				      {.fd = qmp.wake[0], .events = POLLIN}};
@@ -900,11 +901,11 @@ static bool qmp_session(int fd)
 			queue_replies(&c, &local);
 		}
 	}
-	pthread_mutex_lock(&qmp.lock);
+	dm_mutex_lock(&qmp.lock);
 	qmp.events_on = false;
 	qmp.client_fd = -1;
 	qmp.out.len = 0;
-	pthread_mutex_unlock(&qmp.lock);
+	dm_mutex_unlock(&qmp.lock);
 	free(local.s);
 	free(c.in);
 	close(fd);

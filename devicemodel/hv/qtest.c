@@ -37,6 +37,7 @@
 
 #include "chardev.h"
 #include "dm_event.h"
+#include "dm_util.h"
 #include "frontend.h"
 #include "hexdigit.h"
 #include "guest_ram.h"
@@ -107,12 +108,12 @@ static void qtest_printf(struct qtest *q, const char *fmt, ...)
 {
 	va_list ap;
 
-	pthread_mutex_lock(&q->out_lock);
+	dm_mutex_lock(&q->out_lock);
 	va_start(ap, fmt);
 	vfprintf(q->out, fmt, ap);
 	va_end(ap);
 	fflush(q->out);
-	pthread_mutex_unlock(&q->out_lock);
+	dm_mutex_unlock(&q->out_lock);
 }
 
 static void qtest_irq(struct qtest *q, int n, int level)
@@ -237,11 +238,6 @@ static int access_width(char suffix)
 	}
 }
 
-static uint64_t width_mask(int bytes)
-{
-	return bytes == 8 ? UINT64_MAX : ((1ULL << (8 * bytes)) - 1);
-}
-
 static void fail_args(struct qtest *q, const char *cmd)
 {
 	qtest_printf(q, "FAIL bad arguments to %s\n", cmd);
@@ -342,7 +338,7 @@ static void cmd_read_hex(struct qtest *q, char **w, int n)
 		fail_size(q, w[0], rc);
 		return;
 	}
-	pthread_mutex_lock(&q->out_lock);
+	dm_mutex_lock(&q->out_lock);
 	fputs("OK 0x", q->out);
 	for (uint64_t done = 0; done < len;) {
 		uint64_t k = len - done < sizeof(chunk) ? len - done : sizeof(chunk);
@@ -353,7 +349,7 @@ static void cmd_read_hex(struct qtest *q, char **w, int n)
 	}
 	fputs("\n", q->out);
 	fflush(q->out);
-	pthread_mutex_unlock(&q->out_lock);
+	dm_mutex_unlock(&q->out_lock);
 }
 
 /*
@@ -431,7 +427,7 @@ static void cmd_b64read(struct qtest *q, char **w, int n)
 		fail_size(q, w[0], rc);
 		return;
 	}
-	pthread_mutex_lock(&q->out_lock);
+	dm_mutex_lock(&q->out_lock);
 	fputs("OK ", q->out);
 	for (uint64_t done = 0; done < len;) {
 		uint64_t k = len - done < sizeof(chunk) ? len - done : sizeof(chunk);
@@ -443,7 +439,7 @@ static void cmd_b64read(struct qtest *q, char **w, int n)
 	}
 	fputs("\n", q->out);
 	fflush(q->out);
-	pthread_mutex_unlock(&q->out_lock);
+	dm_mutex_unlock(&q->out_lock);
 }
 
 static int b64_value(char c)
@@ -664,9 +660,9 @@ static void qtest_command(struct qtest *q, char *line)
 
 	if (n == 0)
 		return;
-	pthread_mutex_lock(&q->lock);
+	dm_mutex_lock(&q->lock);
 	qtest_dispatch(q, w, n);
-	pthread_mutex_unlock(&q->lock);
+	dm_mutex_unlock(&q->lock);
 }
 
 /* ---- input: whole lines from a socket, stdin or (unit tests) a FILE ---- */
@@ -781,7 +777,7 @@ static int qtest_qmp_vm(void *arg, enum qmp_vm_op op)
 {
 	struct qtest *q = arg;
 
-	pthread_mutex_lock(&q->lock);
+	dm_mutex_lock(&q->lock);
 	switch (op) {
 	case QMP_VM_STOP:
 		qtest_vm_stop();
@@ -799,7 +795,7 @@ static int qtest_qmp_vm(void *arg, enum qmp_vm_op op)
 			pr_warn("qtest: cannot wake the session: %s\n", strerror(errno));
 		break;
 	}
-	pthread_mutex_unlock(&q->lock);
+	dm_mutex_unlock(&q->lock);
 	return 0;
 }
 

@@ -37,12 +37,6 @@ enum guest_clock_kind {
 /* Virtual-clock rate in parts per million of VM time; never above full speed. */
 #define GUEST_CLOCK_RATE_FULL 1000000U
 
-/* guest_clock_set_open_flags(): process-wide, applied by every later open. */
-/* Open, read and close the stat file on every read (crosvm's way; benchmark). */
-#define GUEST_CLOCK_F_REOPEN 0x1U
-/* cputime: read the stat file even for a thread of this process. */
-#define GUEST_CLOCK_F_CPUTIME_STAT 0x2U
-
 /*
  * procfs: CPU time (utime + stime) a thread may burn with its guest time
  * standing still before the clock is declared unable to advance (-ENODATA).
@@ -58,7 +52,6 @@ struct guest_clock {
 	int fd;               /* the open stat file, -1 when none */
 	bool use_cpuclock;    /* cputime of a thread of this process */
 	clockid_t cpuclock;
-	unsigned int flags;
 	uint64_t ns_per_tick; /* 1e9 / sysconf(_SC_CLK_TCK) */
 	char path[128];
 	/* procfs: guest time and CPU time at the first read, to see a clock that cannot move */
@@ -96,7 +89,6 @@ uint64_t guest_clock_resolution_ns(const struct guest_clock *gc);
 int guest_clock_parse_stat(const char *buf, size_t len, enum guest_clock_kind kind,
 			   uint64_t *ticks);
 
-void guest_clock_set_open_flags(unsigned int flags);
 /*
  * Where later opens find <pid>/task/<tid>/stat: "/proc" (NULL restores it),
  * or a directory of synthetic stat files (tests).  The string must outlive the

@@ -49,6 +49,7 @@ void deinit_mem(void);
  * dir is MEM_F_READ or MEM_F_WRITE.  Returns 0 when a handler took it,
  * -ESRCH when nothing claims addr (a read then yields all-ones), -EINVAL for
  * a bad size or an access straddling a range end (logged, read all-ones).
+ * The value is masked to size bytes both ways (the handler's write, the read).
  */
 int mem_access(struct vmctx *ctx, int vcpu, int dir, uint64_t addr, int size, uint64_t *val);
 

@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "dm_reset.h"
+#include "dm_util.h"
 #include "inout.h"
 #include "log_ratelimit.h"
 #include "pci_core.h"
@@ -123,30 +124,9 @@ static uint16_t pci_cmd(struct pci_vdev *dev)
 	return (uint16_t)cfg_load(dev, PCIR_COMMAND, 2);
 }
 
-static uint32_t width_ones(int bytes)
-{
-	return bytes >= 4 ? 0xffffffffU : (1U << (8 * bytes)) - 1;
-}
-
 static bool is_pow2(uint64_t v)
 {
 	return v && !(v & (v - 1));
-}
-
-static void pci_mutex_lock(pthread_mutex_t *m)
-{
-	int err = pthread_mutex_lock(m);
-
-	if (err)
-		pr_err_rl("pci: mutex lock failed: %s\n", strerror(err));
-}
-
-static void pci_mutex_unlock(pthread_mutex_t *m)
-{
-	int err = pthread_mutex_unlock(m);
-
-	if (err)
-		pr_err_rl("pci: mutex unlock failed: %s\n", strerror(err));
 }
 
 /* -- -s parsing ---------------------------------------------------------- */
@@ -382,14 +362,14 @@ static int pci_bar_io_handler(struct vmctx *ctx, int vcpu, int in, int port, int
 		pr_warn_rl("pci %s: %d-byte port access at 0x%x outside BAR%d\n", dev->name, bytes,
 			   port, idx);
 		if (in)
-			*eax = width_ones(bytes);
+			*eax = (uint32_t)width_mask(bytes);
 		return 0;
 	}
 	if (in)
 		*eax = dev->dev_ops->vdev_barread ?
 			       (uint32_t)dev->dev_ops->vdev_barread(ctx, vcpu, dev, idx, off,
 								    bytes) :
-			       width_ones(bytes);
+			       (uint32_t)width_mask(bytes);
 	else if (dev->dev_ops->vdev_barwrite)
 		dev->dev_ops->vdev_barwrite(ctx, vcpu, dev, idx, off, bytes, *eax);
 	return 0;
@@ -494,11 +474,11 @@ static void pci_bars_retry(void)
 /* After a decode-enable change of dev: its BARs follow, then the refused ones retry. */
 static void pci_bars_sync(struct pci_vdev *dev)
 {
-	pci_mutex_lock(&pci_map_lock);
+	dm_mutex_lock(&pci_map_lock);
 	for (int i = 0; i <= PCI_BARMAX; i++)
 		pci_bar_sync(dev, i, false);
 	pci_bars_retry();
-	pci_mutex_unlock(&pci_map_lock);
+	dm_mutex_unlock(&pci_map_lock);
 }
 
 /* Moves BAR idx to the address held in its config register; refused BARs retry. */
@@ -507,14 +487,14 @@ static void pci_bar_load(struct pci_vdev *dev, int idx, bool sizing)
 	struct pcibar *b = &dev->bar[idx];
 	uint32_t reg = cfg_load(dev, PCIR_BAR(idx), 4);
 
-	pci_mutex_lock(&pci_map_lock);
+	dm_mutex_lock(&pci_map_lock);
 	if (b->registered)
 		pci_bar_unmap(dev, b);
 	b->sizing = sizing;
 	__atomic_store_n(&b->addr, (uint64_t)(reg & bar_addr_mask(b)), __ATOMIC_RELAXED);
 	pci_bar_sync(dev, idx, false);
 	pci_bars_retry();
-	pci_mutex_unlock(&pci_map_lock);
+	dm_mutex_unlock(&pci_map_lock);
 }
 
 /*
@@ -539,7 +519,7 @@ static void pci_bar_write(struct pci_vdev *dev, int offset, int bytes, uint32_t 
 	if (b->type != PCIBAR_IO && b->type != PCIBAR_MEM32)
 		return; /* unimplemented BAR: hardwired to zero */
 	cur = cfg_load(dev, PCIR_BAR(idx), 4);
-	bits = width_ones(bytes) << shift;
+	bits = (uint32_t)width_mask(bytes) << shift;
 	cur = (cur & ~bits) | ((val << shift) & bits);
 	mask = bar_addr_mask(b);
 	cfg_store(dev, PCIR_BAR(idx), 4, (cur & mask) | bar_type_bits(b));
@@ -619,13 +599,13 @@ void pci_lintr_request(struct pci_vdev *pi)
 {
 	if (!pi)
 		return;
-	pci_mutex_lock(&pi->lintr.lock);
+	dm_mutex_lock(&pi->lintr.lock);
 	pi->lintr.pin = 1; /* INTA# */
 	pi->lintr.state = IDLE;
 	pci_set_cfgdata8(pi, PCIR_INTPIN, 1);
 	/* A legacy-style line; firmware (QEMU's) rewrites it anyway. */
 	pci_set_cfgdata8(pi, PCIR_INTLINE, (uint8_t)pci_intx_gsi(pi));
-	pci_mutex_unlock(&pi->lintr.lock);
+	dm_mutex_unlock(&pi->lintr.lock);
 }
 
 int pci_intx_gsi(const struct pci_vdev *pi)
@@ -638,17 +618,17 @@ void pci_lintr_release(struct pci_vdev *pi)
 	if (!pi)
 		return;
 	pci_lintr_deassert(pi);
-	pci_mutex_lock(&pi->lintr.lock);
+	dm_mutex_lock(&pi->lintr.lock);
 	pi->lintr.pin = 0;
 	pci_set_cfgdata8(pi, PCIR_INTPIN, 0);
-	pci_mutex_unlock(&pi->lintr.lock);
+	dm_mutex_unlock(&pi->lintr.lock);
 }
 
 void pci_lintr_assert(struct pci_vdev *dev)
 {
 	if (!dev)
 		return;
-	pci_mutex_lock(&dev->lintr.lock);
+	dm_mutex_lock(&dev->lintr.lock);
 	if (dev->lintr.pin == 0) {
 		pr_warn_rl("pci %s: INTx asserted without pci_lintr_request\n", dev->name);
 	} else if (dev->lintr.state != ASSERTED) {
@@ -657,21 +637,21 @@ void pci_lintr_assert(struct pci_vdev *dev)
 		if (!pci_intx_masked(dev))
 			pci_intx_deliver(dev, 1);
 	}
-	pci_mutex_unlock(&dev->lintr.lock);
+	dm_mutex_unlock(&dev->lintr.lock);
 }
 
 void pci_lintr_deassert(struct pci_vdev *dev)
 {
 	if (!dev)
 		return;
-	pci_mutex_lock(&dev->lintr.lock);
+	dm_mutex_lock(&dev->lintr.lock);
 	if (dev->lintr.state == ASSERTED) {
 		dev->lintr.state = IDLE;
 		pci_status_intx(dev, false);
 		if (!pci_intx_masked(dev))
 			pci_intx_deliver(dev, 0);
 	}
-	pci_mutex_unlock(&dev->lintr.lock);
+	dm_mutex_unlock(&dev->lintr.lock);
 }
 
 /*
@@ -696,7 +676,7 @@ static void pci_hdr_write(struct pci_vdev *dev, int offset, int bytes, uint32_t 
 {
 	uint16_t old = pci_cmd(dev), cur;
 
-	pci_mutex_lock(&dev->lintr.lock);
+	dm_mutex_lock(&dev->lintr.lock);
 	for (int i = 0; i < bytes; i++) {
 		uint8_t m = pci_hdr_wmask[offset + i];
 		uint8_t v = (uint8_t)(val >> (8 * i));
@@ -707,7 +687,7 @@ static void pci_hdr_write(struct pci_vdev *dev, int offset, int bytes, uint32_t 
 	}
 	cur = pci_cmd(dev);
 	pci_intx_mask_changed(dev, old, cur);
-	pci_mutex_unlock(&dev->lintr.lock);
+	dm_mutex_unlock(&dev->lintr.lock);
 	if ((old ^ cur) & PCI_CMD_DECODE)
 		pci_bars_sync(dev);
 }
@@ -744,18 +724,18 @@ int pci_cfg_rw(struct vmctx *ctx, int vcpu, struct pci_vdev *dev, int in, int of
 		return -EINVAL;
 	}
 	ops = dev->dev_ops;
-	pci_mutex_lock(&dev->cfg_lock);
+	dm_mutex_lock(&dev->cfg_lock);
 	if (in) {
 		if (!ops->vdev_cfgread || ops->vdev_cfgread(ctx, vcpu, dev, offset, bytes, val))
 			*val = cfg_load(dev, offset, bytes);
-		*val &= width_ones(bytes);
+		*val &= (uint32_t)width_mask(bytes);
 	} else {
-		uint32_t v = *val & width_ones(bytes);
+		uint32_t v = *val & (uint32_t)width_mask(bytes);
 
 		if (!ops->vdev_cfgwrite || ops->vdev_cfgwrite(ctx, vcpu, dev, offset, bytes, v))
 			pci_std_write(dev, offset, bytes, v);
 	}
-	pci_mutex_unlock(&dev->cfg_lock);
+	dm_mutex_unlock(&dev->cfg_lock);
 	return 0;
 }
 
@@ -768,7 +748,7 @@ static int pci_conf1_addr(struct vmctx *ctx, int vcpu, int in, int port, int byt
 	if (bytes != 4) {
 		/* Only dword accesses reach the address latch on a real host bridge. */
 		if (in)
-			*eax = width_ones(bytes);
+			*eax = (uint32_t)width_mask(bytes);
 		return 0;
 	}
 	if (in)
@@ -789,7 +769,7 @@ static int pci_conf1_data(struct vmctx *ctx, int vcpu, int in, int port, int byt
 		dev = pci_get_vdev(0, (int)CONF1_SLOT(a), (int)CONF1_FUNC(a));
 	if (!dev) {
 		if (in)
-			*eax = width_ones(bytes);
+			*eax = (uint32_t)width_mask(bytes);
 		return 0;
 	}
 	pci_cfg_rw(ctx, vcpu, dev, in, (int)CONF1_REG(a) + (port - CONF1_DATA_PORT), bytes, eax);
@@ -881,10 +861,10 @@ static void pci_dev_finish(struct pci_vdev *dev)
 
 static void pci_dev_unmap_bars(struct pci_vdev *dev)
 {
-	pci_mutex_lock(&pci_map_lock);
+	dm_mutex_lock(&pci_map_lock);
 	for (int i = 0; i <= PCI_BARMAX; i++)
 		pci_bar_unmap(dev, &dev->bar[i]);
-	pci_mutex_unlock(&pci_map_lock);
+	dm_mutex_unlock(&pci_map_lock);
 }
 
 static int pci_dev_create(struct vmctx *ctx, int slot, int func, const char *emul,
@@ -937,17 +917,17 @@ static void pci_dev_reset(struct pci_vdev *dev)
 {
 	uint16_t old;
 
-	pci_mutex_lock(&dev->cfg_lock);
-	pci_mutex_lock(&dev->lintr.lock);
+	dm_mutex_lock(&dev->cfg_lock);
+	dm_mutex_lock(&dev->lintr.lock);
 	old = pci_cmd(dev);
 	for (int off = 0; off < PCI_HDR_SIZE; off++)
 		cfg_store8(dev, off, dev->cfg_reset[off]);
 	pci_status_intx(dev, dev->lintr.state == ASSERTED);
 	pci_intx_mask_changed(dev, old, pci_cmd(dev));
-	pci_mutex_unlock(&dev->lintr.lock);
+	dm_mutex_unlock(&dev->lintr.lock);
 	for (int i = 0; i <= PCI_BARMAX; i++)
 		pci_bar_load(dev, i, false);
-	pci_mutex_unlock(&dev->cfg_lock);
+	dm_mutex_unlock(&dev->cfg_lock);
 }
 
 static void pci_reset_hook(void *arg)

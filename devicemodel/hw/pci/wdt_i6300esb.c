@@ -45,6 +45,7 @@
 #include "dm_event.h"
 #include "dm_persist.h"
 #include "dm_reset.h"
+#include "dm_util.h"
 #include "log.h"
 #include "pci_core.h"
 #include "pcireg.h"
@@ -134,22 +135,6 @@ struct esb {
 
 /* ---- helpers ------------------------------------------------------------- */
 
-static void esb_mutex_lock(pthread_mutex_t *m)
-{
-	int err = pthread_mutex_lock(m);
-
-	if (err)
-		pr_err(ESB_NAME ": mutex lock failed: %s\n", strerror(err));
-}
-
-static void esb_mutex_unlock(pthread_mutex_t *m)
-{
-	int err = pthread_mutex_unlock(m);
-
-	if (err)
-		pr_err(ESB_NAME ": mutex unlock failed: %s\n", strerror(err));
-}
-
 /* A guest hammering odd accesses costs a counter increment, not a log line. */
 static bool esb_log_ok(struct esb *s)
 {
@@ -180,10 +165,7 @@ static void esb_stage_start(struct esb *s, int stage)
 {
 	uint64_t ns = wdt_stage_duration_ns(s->preload[stage - 1],
 					    (s->config & ESB_CONFIG_1MHZ) != 0);
-	struct itimerspec its = {
-		.it_value = {.tv_sec = (time_t)(ns / NS_PER_SEC),
-			     .tv_nsec = (long)(ns % NS_PER_SEC)},
-	};
+	struct itimerspec its = ns_to_itimerspec(ns);
 	int err;
 
 	s->stage = stage;
@@ -199,7 +181,7 @@ static void esb_stage_start(struct esb *s, int stage)
 /* mu held; a callback already past the heap is stale and finds nothing to do. */
 static void esb_disarm(struct esb *s)
 {
-	struct itimerspec zero = {{0, 0}, {0, 0}};
+	struct itimerspec zero = ns_to_itimerspec(0);
 
 	if (acrn_timer_settime(&s->timer, &zero))
 		pr_err(ESB_NAME " %s: cannot disarm timer\n", s->id);
@@ -291,14 +273,14 @@ static void esb_timer_cb(void *param, uint64_t nexp)
 	struct esb *s = param;
 
 	(void)nexp; /* one-shot */
-	esb_mutex_lock(&s->mu);
+	dm_mutex_lock(&s->mu);
 	if (s->bound && s->counting && !esb_expiry_overtaken(s)) {
 		if (s->stage == 1)
 			esb_stage1_expired(s);
 		else
 			esb_stage2_expired(s);
 	}
-	esb_mutex_unlock(&s->mu);
+	dm_mutex_unlock(&s->mu);
 }
 
 /* ---- config space (docs/device.rst §1.2) --------------------------------------------- */
@@ -347,10 +329,10 @@ static int esb_cfgread(struct vmctx *ctx, int vcpu, struct pci_vdev *pi, int off
 	(void)ctx, (void)vcpu;
 	if (!s || !esb_cfg_is_ours(offset, bytes))
 		return -1;
-	esb_mutex_lock(&s->mu);
+	dm_mutex_lock(&s->mu);
 	for (int i = 0; i < bytes; i++)
 		v |= (uint32_t)esb_cfg_byte(s, offset + i) << (8 * i);
-	esb_mutex_unlock(&s->mu);
+	dm_mutex_unlock(&s->mu);
 	*retval = v;
 	return 0;
 }
@@ -397,11 +379,11 @@ static int esb_cfgwrite(struct vmctx *ctx, int vcpu, struct pci_vdev *pi, int of
 	(void)ctx, (void)vcpu;
 	if (!s || !esb_cfg_is_ours(offset, bytes))
 		return -1;
-	esb_mutex_lock(&s->mu);
+	dm_mutex_lock(&s->mu);
 	esb_config_write(s, offset, bytes, val);
 	if (esb_cfg_covers(offset, bytes, ESB_CFG_LOCK))
 		esb_lock_write(s, (uint8_t)(val >> (8 * (ESB_CFG_LOCK - offset))));
-	esb_mutex_unlock(&s->mu);
+	dm_mutex_unlock(&s->mu);
 	return 0;
 }
 
@@ -471,12 +453,12 @@ static void esb_barwrite(struct vmctx *ctx, int vcpu, struct pci_vdev *pi, int b
 	(void)ctx, (void)vcpu;
 	if (!s)
 		return;
-	esb_mutex_lock(&s->mu);
+	dm_mutex_lock(&s->mu);
 	if (baridx != ESB_BAR_IDX || !esb_bar_access_ok(offset, size)) {
 		if (esb_log_ok(s))
 			pr_warn(ESB_NAME " %s: %d-byte write at BAR%d+0x%lx ignored\n", s->id, size,
 				baridx, (unsigned long)offset);
-		esb_mutex_unlock(&s->mu);
+		dm_mutex_unlock(&s->mu);
 		return;
 	}
 	kind = esb_unlock_step(s, offset, size, val);
@@ -485,7 +467,7 @@ static void esb_barwrite(struct vmctx *ctx, int vcpu, struct pci_vdev *pi, int b
 		esb_gintsr_clear(s);
 	if (kind == ESB_WRITE_PROTECTED)
 		esb_protected_write(s, offset, size, val);
-	esb_mutex_unlock(&s->mu);
+	dm_mutex_unlock(&s->mu);
 }
 
 static uint64_t esb_barread(struct vmctx *ctx, int vcpu, struct pci_vdev *pi, int baridx,
@@ -497,7 +479,7 @@ static uint64_t esb_barread(struct vmctx *ctx, int vcpu, struct pci_vdev *pi, in
 	(void)ctx, (void)vcpu;
 	if (!s)
 		return 0;
-	esb_mutex_lock(&s->mu);
+	dm_mutex_lock(&s->mu);
 	if (baridx != ESB_BAR_IDX || !esb_bar_access_ok(offset, size)) {
 		if (esb_log_ok(s))
 			pr_warn(ESB_NAME " %s: %d-byte read at BAR%d+0x%lx ignored\n", s->id, size,
@@ -508,7 +490,7 @@ static uint64_t esb_barread(struct vmctx *ctx, int vcpu, struct pci_vdev *pi, in
 		v = ESB_RELOAD_FLAG_READ;
 	}
 	/* Preloads are write-only; reads never touch the unlock state. */
-	esb_mutex_unlock(&s->mu);
+	dm_mutex_unlock(&s->mu);
 	return v;
 }
 
@@ -519,10 +501,10 @@ static void esb_reset_hook(void *arg)
 {
 	struct esb *s = arg;
 
-	esb_mutex_lock(&s->mu);
+	dm_mutex_lock(&s->mu);
 	esb_power_on_state(s);
 	esb_disarm(s);
-	esb_mutex_unlock(&s->mu);
+	dm_mutex_unlock(&s->mu);
 }
 
 /* Preload lasting at least ns at the current prescaler, clamped to 20 bits. */
@@ -545,7 +527,7 @@ static void esb_pm_hook(void *arg, enum dm_pm_event ev)
 {
 	struct esb *s = arg;
 
-	esb_mutex_lock(&s->mu);
+	dm_mutex_lock(&s->mu);
 	if (s->bound && ev == DM_PM_SUSPEND) {
 		s->counting = false;
 		esb_disarm(s);
@@ -556,7 +538,7 @@ static void esb_pm_hook(void *arg, enum dm_pm_event ev)
 		if (esb_enabled(s))
 			esb_stage_start(s, 1);
 	}
-	esb_mutex_unlock(&s->mu);
+	dm_mutex_unlock(&s->mu);
 }
 
 /* The device's state for the host's queries (dm_status_register). */
@@ -565,7 +547,7 @@ static int esb_status(void *arg, char *buf, unsigned long n)
 	struct esb *s = arg;
 	int len;
 
-	esb_mutex_lock(&s->mu);
+	dm_mutex_lock(&s->mu);
 	len = snprintf(buf, n,
 		       "\"device\": \"" ESB_NAME "\", \"id\": \"%s\", \"action\": \"%s\", "
 		       "\"enabled\": %s, \"locked\": %s, \"free-running\": %s, \"stage\": %d, "
@@ -577,7 +559,7 @@ static int esb_status(void *arg, char *buf, unsigned long n)
 		       s->counting ? "true" : "false", s->timeout_flag ? "true" : "false",
 		       (s->gintsr & ESB_GINTSR_INT_ACTIVE) ? "true" : "false", s->preload[0],
 		       s->preload[1]);
-	esb_mutex_unlock(&s->mu);
+	dm_mutex_unlock(&s->mu);
 	return len < 0 || (unsigned long)len >= n ? -ENOSPC : 0;
 }
 
@@ -711,9 +693,9 @@ static int esb_init(struct vmctx *ctx, struct pci_vdev *dev, char *opts)
 	s = esb_block(dev);
 	if (!s)
 		return -ENOMEM;
-	esb_mutex_lock(&s->mu);
+	dm_mutex_lock(&s->mu);
 	err = esb_bind(s, ctx, dev, action);
-	esb_mutex_unlock(&s->mu);
+	dm_mutex_unlock(&s->mu);
 	if (err)
 		return err;
 	esb_set_identity(dev);
@@ -722,9 +704,9 @@ static int esb_init(struct vmctx *ctx, struct pci_vdev *dev, char *opts)
 	if (!err)
 		err = esb_hooks_register(ctx, s);
 	if (err) {
-		esb_mutex_lock(&s->mu);
+		dm_mutex_lock(&s->mu);
 		esb_unbind(s);
-		esb_mutex_unlock(&s->mu);
+		dm_mutex_unlock(&s->mu);
 		return err;
 	}
 	dev->arg = s;
@@ -742,9 +724,9 @@ static void esb_deinit(struct vmctx *ctx, struct pci_vdev *dev, char *opts)
 	dm_status_unregister(ctx, esb_status, s);
 	dm_pm_hook_unregister(ctx, esb_pm_hook, s);
 	dm_reset_hook_unregister(ctx, esb_reset_hook, s);
-	esb_mutex_lock(&s->mu);
+	dm_mutex_lock(&s->mu);
 	esb_unbind(s);
-	esb_mutex_unlock(&s->mu);
+	dm_mutex_unlock(&s->mu);
 	dev->arg = NULL;
 }
 

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "dm_reset.h"
+#include "dm_util.h"
 #include "log_ratelimit.h"
 #include "plat_dev.h"
 
@@ -88,11 +89,6 @@ static bool mmio_size_ok(int size)
 	return size == 1 || size == 2 || size == 4 || size == 8;
 }
 
-static uint64_t mmio_ones(int size)
-{
-	return size >= 8 ? ~0ULL : (1ULL << (8 * size)) - 1;
-}
-
 /* The bus already checked the window; checked again so a device never sees junk. */
 static int mmio_handler(struct vmctx *ctx, int vcpu, int dir, uint64_t addr, int size,
 			uint64_t *val, void *arg1, long arg2)
@@ -106,11 +102,11 @@ static int mmio_handler(struct vmctx *ctx, int vcpu, int dir, uint64_t addr, int
 		pr_warn_rl("%s: %d-byte access at 0x%lx outside its window ignored\n",
 			   dev->ops->name, size, (unsigned long)addr);
 		if (dir == MEM_F_READ)
-			*val = mmio_ones(size);
+			*val = width_mask(size);
 		return -EINVAL;
 	}
 	if (dir == MEM_F_READ)
-		*val = dev->ops->read ? dev->ops->read(ctx, vcpu, dev, off, size) : mmio_ones(size);
+		*val = dev->ops->read ? dev->ops->read(ctx, vcpu, dev, off, size) : width_mask(size);
 	else if (dev->ops->write)
 		dev->ops->write(ctx, vcpu, dev, off, size, *val);
 	return 0;

@@ -61,6 +61,7 @@
 #include "dm_event.h"
 #include "dm_persist.h"
 #include "dm_reset.h"
+#include "dm_util.h"
 #include "dm_vcpu.h"
 #include "guest_clock.h"
 #include "log.h"
@@ -194,12 +195,9 @@ static uint64_t stall_max_u64(uint64_t a, uint64_t b)
 
 static void stall_settime(struct stall_vcpu *v, uint64_t ns)
 {
-	struct itimerspec its = {0};
-	int rc;
+	struct itimerspec its = ns_to_itimerspec(ns);
+	int rc = acrn_timer_settime(&v->timer, &its);
 
-	its.it_value.tv_sec = (time_t)(ns / NS_PER_SEC);
-	its.it_value.tv_nsec = (long)(ns % NS_PER_SEC);
-	rc = acrn_timer_settime(&v->timer, &its);
 	if (rc)
 		pr_err_rl(STALL_NAME ": vcpu %d: cannot set timer (%d)\n", v->index, rc);
 }
@@ -222,7 +220,7 @@ static void stall_disarm(struct stall_vcpu *v)
  */
 static void stall_arm_coalesced(struct stall_vcpu *v, uint64_t ns, uint64_t grain)
 {
-	struct itimerspec its = {0};
+	struct itimerspec its;
 	uint64_t at = vm_clock_now_ns();
 	int rc;
 
@@ -232,8 +230,7 @@ static void stall_arm_coalesced(struct stall_vcpu *v, uint64_t ns, uint64_t grai
 	}
 	at += ns;
 	at += (grain - at % grain) % grain;
-	its.it_value.tv_sec = (time_t)(at / NS_PER_SEC);
-	its.it_value.tv_nsec = (long)(at % NS_PER_SEC);
+	its = ns_to_itimerspec(at);
 	rc = acrn_timer_settime_abs(&v->timer, &its);
 	if (rc)
 		pr_err_rl(STALL_NAME ": vcpu %d: cannot arm timer (%d)\n", v->index, rc);
@@ -436,10 +433,10 @@ static void stall_timer_cb(void *param, uint64_t nexp)
 	struct stall_note note = {0};
 
 	(void)nexp;
-	pthread_mutex_lock(&v->lock);
+	dm_mutex_lock(&v->lock);
 	stall_note_begin(v, &note);
 	stall_check(v, &note);
-	pthread_mutex_unlock(&v->lock);
+	dm_mutex_unlock(&v->lock);
 	stall_notify(&note);
 }
 
@@ -529,7 +526,7 @@ static uint64_t stall_read(struct vmctx *ctx, int vcpu, struct plat_vdev *dev, u
 	(void)vcpu;
 	if (!v)
 		return 0;
-	pthread_mutex_lock(&v->lock);
+	dm_mutex_lock(&v->lock);
 	stall_note_begin(v, &note);
 	switch (offset % STALL_SLOT_SIZE) {
 	case STALL_REG_STATUS:
@@ -545,7 +542,7 @@ static uint64_t stall_read(struct vmctx *ctx, int vcpu, struct plat_vdev *dev, u
 		val = v->freq;
 		break;
 	}
-	pthread_mutex_unlock(&v->lock);
+	dm_mutex_unlock(&v->lock);
 	stall_notify(&note);
 	return val;
 }
@@ -561,7 +558,7 @@ static void stall_write(struct vmctx *ctx, int vcpu, struct plat_vdev *dev, uint
 	(void)vcpu;
 	if (!v)
 		return;
-	pthread_mutex_lock(&v->lock);
+	dm_mutex_lock(&v->lock);
 	stall_note_begin(v, &note);
 	switch (offset % STALL_SLOT_SIZE) {
 	case STALL_REG_STATUS:
@@ -578,7 +575,7 @@ static void stall_write(struct vmctx *ctx, int vcpu, struct plat_vdev *dev, uint
 		stall_write_freq(v, val);
 		break;
 	}
-	pthread_mutex_unlock(&v->lock);
+	dm_mutex_unlock(&v->lock);
 	stall_notify(&note);
 }
 
@@ -593,7 +590,7 @@ static void stall_reset(struct vmctx *ctx, struct plat_vdev *dev)
 	for (int i = 0; d && i < d->nvcpus; i++) {
 		struct stall_vcpu *v = &d->vcpu[i];
 
-		pthread_mutex_lock(&v->lock);
+		dm_mutex_lock(&v->lock);
 		v->enabled = false;
 		v->loaded = false;
 		v->load_cnt = 0;
@@ -603,7 +600,7 @@ static void stall_reset(struct vmctx *ctx, struct plat_vdev *dev)
 		/* reopened at the next activation: the vCPU threads may be new */
 		stall_clock_close(v);
 		v->clock_dead = false;
-		pthread_mutex_unlock(&v->lock);
+		dm_mutex_unlock(&v->lock);
 	}
 }
 
@@ -738,7 +735,7 @@ static int stall_vcpu_bind(struct stall_dev *d, int i)
 			return -rc;
 		v->set_up = true;
 	}
-	pthread_mutex_lock(&v->lock);
+	dm_mutex_lock(&v->lock);
 	memset(&v->dev, 0, sizeof(*v) - offsetof(struct stall_vcpu, dev));
 	v->dev = d;
 	v->index = i;
@@ -748,7 +745,7 @@ static int stall_vcpu_bind(struct stall_dev *d, int i)
 	v->clock.fd = -1;
 	v->timer.clockid = CLOCK_MONOTONIC; /* stall_arm_coalesced arms on the VM clock */
 	rc = acrn_timer_init(&v->timer, stall_timer_cb, v);
-	pthread_mutex_unlock(&v->lock);
+	dm_mutex_unlock(&v->lock);
 	return rc < 0 ? rc : (rc ? -EINVAL : 0);
 }
 
@@ -757,9 +754,9 @@ static void stall_unbind(struct stall_dev *d, int ready)
 	for (int i = 0; i < ready; i++) {
 		struct stall_vcpu *v = &d->vcpu[i];
 
-		pthread_mutex_lock(&v->lock);
+		dm_mutex_lock(&v->lock);
 		stall_vcpu_unbind(v);
-		pthread_mutex_unlock(&v->lock);
+		dm_mutex_unlock(&v->lock);
 	}
 	d->bound = false;
 }
@@ -800,11 +797,11 @@ static int stall_status(void *arg, char *buf, unsigned long n)
 	for (int i = 0; i < d->nvcpus; i++) {
 		struct stall_vcpu *v = &d->vcpu[i];
 
-		pthread_mutex_lock(&v->lock);
+		dm_mutex_lock(&v->lock);
 		enabled += v->enabled;
 		barked += v->phase == STALL_BITE;
 		fired += v->phase == STALL_FIRED;
-		pthread_mutex_unlock(&v->lock);
+		dm_mutex_unlock(&v->lock);
 	}
 	len = snprintf(buf, n,
 		       "\"device\": \"" STALL_NAME "\", \"id\": \"all\", \"action\": \"%s\", "
