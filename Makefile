@@ -4,6 +4,7 @@
 
 CC      ?= gcc
 BUILD   ?= build
+V       ?= 0
 SAN     ?=
 OPT     ?= -O2
 DEBS    := build-essential libcunit1-dev libpciaccess-dev uuid-dev
@@ -15,6 +16,15 @@ CFLAGS  += -std=gnu11 $(OPT) -g $(WARN) $(if $(SAN),,$(HARDEN)) $(SAN) -fPIE -D_
 	   -MMD -MP -Idevicemodel/include -pthread
 LDFLAGS += -pie -Wl,-z,relro,-z,now $(SAN) -pthread
 LDLIBS  += -luuid
+
+# Quiet by default: one "CC file" / "LD file" line per step; V=1 prints the commands.
+ifeq ($(V),1)
+Q       :=
+say     :=
+else
+Q       := @
+say      = @printf '  %-4s %s\n' '$(1)' '$(2)'
+endif
 
 DM_MAIN   := devicemodel/core/main.c
 DM_SRCS   := $(filter-out $(DM_MAIN),$(sort $(wildcard devicemodel/core/*.c devicemodel/hw/pci/*.c \
@@ -36,13 +46,16 @@ all: $(BUILD)/wdt-dm
 # Device and front-end objects are linked directly (never from a static .a,
 # which would drop the linker-set entries of objects nothing else references).
 $(BUILD)/wdt-dm: $(DM_OBJS) $(MAIN_OBJ)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/unit/unit_tests: $(TEST_OBJS) $(UNIT_OBJS)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcunit
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcunit
 
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(DM_OBJS)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # bench_pet reads guest time the ways production does not (bench/bench_pet.c).
 $(BUILD)/bench/bench_pet: LDFLAGS += -Wl,--wrap=guest_clock_open,--wrap=guest_clock_read
@@ -52,7 +65,8 @@ $(BUILD)/bench/bench_pet: LDFLAGS += -Wl,--wrap=guest_clock_open,--wrap=guest_cl
 # libraries before it compiles.
 $(BUILD)/%.o: %.c | deps
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(call say,CC,$<)
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
 # Debian packages the build and the tests need; quiet and quick when present.
 deps:
@@ -75,7 +89,7 @@ ACRN_DEBS := libssl-dev liburing-dev libusb-1.0-0-dev libcjson-dev libpixman-1-d
 	     libsdl2-dev libdrm-dev libegl-dev libgles-dev libpciaccess-dev gdb
 acrn-dm:
 	@$(MAKE) --no-print-directory deps DEBS="$(ACRN_DEBS)"
-	@sh tests/acrn/build-acrn-dm.sh $(ACRN) build/acrn
+	@CC="$(CC)" sh tests/acrn/build-acrn-dm.sh $(ACRN) build/acrn
 
 # The plugin on ACRN's real core (tests/acrn/acrn_test.c): ACRN's unmodified PCI
 # core, dispatch, timers and mevent loop from $(ACRN), our plugin and glue, a
@@ -112,15 +126,18 @@ ACRN_TPLUG_stock-tsan := $(ACRN_DM)/hw/pci/wdt_i6300esb.c
 define acrn_test_variant
 $(ACRN_TDIR)/$(1)/acrn/%.o: $(ACRN_TSRC)/.copied
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(ACRN_TCFLAGS) $$(ACRN_TSAN_$(1)) -c -o $$@ $(ACRN_DM)/$$*.c
+	$$(call say,CC,$(1): ACRN's $$*.c)
+	$(Q)$$(CC) $$(ACRN_TCFLAGS) $$(ACRN_TSAN_$(1)) -c -o $$@ $(ACRN_DM)/$$*.c
 $(ACRN_TDIR)/$(1)/ours/%.o: %.c | $(ACRN_TSRC)/.copied
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(ACRN_TCFLAGS) $$(ACRN_TSAN_$(1)) -MMD -MP -c -o $$@ $$<
+	$$(call say,CC,$(1): $$<)
+	$(Q)$$(CC) $$(ACRN_TCFLAGS) $$(ACRN_TSAN_$(1)) -MMD -MP -c -o $$@ $$<
 $(ACRN_TDIR)/$(1)/acrn_test: $(ACRN_TSRCS:%.c=$(ACRN_TDIR)/$(1)/acrn/%.o) \
 		$(if $(ACRN_TPLUG_$(1)),$(ACRN_TDIR)/$(1)/acrn/hw/pci/wdt_i6300esb.o,\
 		     $(ACRN_TOURS:%.c=$(ACRN_TDIR)/$(1)/ours/%.o)) \
 		$(ACRN_THARN:%.c=$(ACRN_TDIR)/$(1)/ours/%.o)
-	$$(CC) $$(ACRN_TSAN_$(1)) -pie -pthread -o $$@ $$^ -lrt
+	$$(call say,LD,$$@)
+	$(Q)$$(CC) $$(ACRN_TSAN_$(1)) -pie -pthread -o $$@ $$^ -lrt
 endef
 $(foreach v,$(ACRN_TVARS),$(eval $(call acrn_test_variant,$(v))))
 
@@ -148,7 +165,7 @@ cli: $(BUILD)/wdt-dm
 # QEMU 7.2's own clients (libqtest, qemu.machine.qtest, qemu.qmp) from Debian's
 # source package, unchanged, against wdt-dm (issue 15; tests/qemu-clients/run.sh).
 qemu-clients: $(BUILD)/wdt-dm
-	@sh tests/qemu-clients/run.sh $(BUILD)/wdt-dm
+	@CC="$(CC)" sh tests/qemu-clients/run.sh $(BUILD)/wdt-dm
 
 asan:
 	$(MAKE) BUILD=build/asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" unit
@@ -204,7 +221,7 @@ demo: $(BUILD)/wdt-dm
 	@DM=$(BUILD)/wdt-dm bash samples/guest/demo.sh
 
 e2e: $(BUILD)/wdt-dm
-	@DM=$(BUILD)/wdt-dm bash tests/e2e/run.sh
+	@CC="$(CC)" DM=$(BUILD)/wdt-dm bash tests/e2e/run.sh
 
 # -- hardening (issue 7): libFuzzer harnesses and valgrind ---------------------
 # `make fuzz` builds every unit/fuzz/fuzz_*.c with clang and ASan+UBSan+libFuzzer
@@ -217,14 +234,13 @@ VG_DEBS     := valgrind
 FUZZ_SRCS   := $(sort $(wildcard unit/fuzz/fuzz_*.c))
 FUZZ_NAMES  := $(FUZZ_SRCS:unit/fuzz/%.c=%)
 FUZZ_BINS   := $(FUZZ_NAMES:%=$(BUILD)/bin/%)
+FUZZ_OBJS   := $(FUZZ_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/unit/fuzz/common.o
 FUZZ_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	       -fno-omit-frame-pointer -fsanitize=fuzzer-no-link -Wno-format-zero-length
 FUZZ_RUNS   ?= 100000
 FUZZ_TIME   ?= 600
 FUZZ_JOBS   ?= 2
 FUZZ_FLAGS  ?= -timeout=20 -rss_limit_mb=2048 -max_len=4096 -close_fd_mask=2
-VG          := valgrind -q --error-exitcode=1 --leak-check=full \
-	       --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect
 
 .PHONY: fuzz fuzz-bins fuzz-deps fuzz-smoke fuzz-long valgrind fault-cases
 
@@ -238,63 +254,24 @@ fuzz-bins: $(FUZZ_BINS)
 
 $(BUILD)/bin/%: $(BUILD)/unit/fuzz/%.o $(BUILD)/unit/fuzz/common.o $(TEST_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 
 fuzz-smoke: fuzz
-	@mkdir -p build/fuzz/artifacts; fail=0; \
-	for h in $(FUZZ_NAMES); do \
-		rm -rf build/fuzz/new/$$h; mkdir -p build/fuzz/new/$$h unit/fuzz/corpus/$$h; \
-		start=$$(date +%s); \
-		if build/fuzz/bin/$$h $(FUZZ_FLAGS) -runs=$(FUZZ_RUNS) -seed=1 \
-			-artifact_prefix=build/fuzz/artifacts/$$h- \
-			build/fuzz/new/$$h unit/fuzz/corpus/$$h >build/fuzz/$$h.log 2>&1; then \
-			echo "fuzz-smoke: PASS $$h ($(FUZZ_RUNS) runs, $$(( $$(date +%s) - start ))s)"; \
-		else \
-			echo "fuzz-smoke: FAIL $$h (see build/fuzz/$$h.log)"; \
-			grep -E "ERROR|invariant|SUMMARY" build/fuzz/$$h.log | head -5; fail=1; \
-		fi; \
-	done; exit $$fail
+	@FUZZ_FLAGS="$(FUZZ_FLAGS)" FUZZ_RUNS=$(FUZZ_RUNS) sh tests/fuzz/run.sh smoke $(FUZZ_NAMES)
 
 fuzz-long: fuzz
-	@mkdir -p build/fuzz/artifacts; \
-	for h in $(FUZZ_NAMES); do mkdir -p build/fuzz/long/$$h; done; \
-	printf '%s\n' $(FUZZ_NAMES) | xargs -P $(FUZZ_JOBS) -I{} sh -c \
-		'build/fuzz/bin/{} $(FUZZ_FLAGS) -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
-		 -artifact_prefix=build/fuzz/artifacts/{}- build/fuzz/long/{} unit/fuzz/corpus/{} \
-		 >build/fuzz/{}.long.log 2>&1; echo "fuzz-long: {} exit $$?: \
-		 $$(grep -h stat::number_of_executed_units build/fuzz/{}.long.log)"'
+	@FUZZ_FLAGS="$(FUZZ_FLAGS)" FUZZ_TIME=$(FUZZ_TIME) FUZZ_JOBS=$(FUZZ_JOBS) \
+		sh tests/fuzz/run.sh long $(FUZZ_NAMES)
 
 # The unit suite, every qtest sample, the QEMU front end against a fake QEMU that
 # sends garbage / gets killed, and the qtest seeds (wdt + vcpu-stall) under
 # valgrind: 0 errors, 0 leaks (valgrind's exit status 1 on any).
 valgrind: $(BUILD)/unit/unit_tests $(BUILD)/wdt-dm | fuzz-deps
-	$(VG) $(BUILD)/unit/unit_tests >$(BUILD)/valgrind-unit.log 2>&1 || \
-		{ tail -40 $(BUILD)/valgrind-unit.log; exit 1; }
-	@tail -1 $(BUILD)/valgrind-unit.log
-	@for f in samples/qtest/*.qtest; do \
-		args=$$(sed -n 's/^# args: //p' $$f | head -n 1); \
-		sed -n 's/^> //p' $$f | $(VG) $(BUILD)/wdt-dm $$args --qtest stdio \
-			--events /dev/null >/dev/null 2>$(BUILD)/valgrind-qtest.log || \
-			{ echo "valgrind: FAIL $$f"; cat $(BUILD)/valgrind-qtest.log; exit 1; }; \
-		echo "valgrind: PASS $$f"; \
-	done
-	@$(CC) -O1 -o $(BUILD)/fakeqemu tests/faults/fakeqemu.c
-	@for m in garbage:3 killed:137; do \
-		$(VG) $(BUILD)/wdt-dm -s 5,wdt-i6300esb -- $(BUILD)/fakeqemu $${m%%:*} \
-			>/dev/null 2>$(BUILD)/valgrind-qemu.log; rc=$$?; \
-		if [ $$rc -ne $${m##*:} ]; then echo "valgrind: FAIL qemu front end, fakeqemu $$m"; \
-			cat $(BUILD)/valgrind-qemu.log; exit 1; fi; \
-		echo "valgrind: PASS qemu front end, fakeqemu $${m%%:*}"; \
-	done
-	@for f in unit/fuzz/corpus/fuzz_qtest/seed-*; do \
-		$(VG) $(BUILD)/wdt-dm -s 5,wdt-i6300esb --vcpu-stall vcpus=2,clock=virtual \
-			--qtest stdio --events /dev/null <$$f >/dev/null 2>$(BUILD)/valgrind-qtest.log || \
-			{ echo "valgrind: FAIL $$f"; cat $(BUILD)/valgrind-qtest.log; exit 1; }; \
-		echo "valgrind: PASS $$f"; \
-	done
+	@CC="$(CC)" sh tests/valgrind.sh $(BUILD)
 
 fault-cases: $(BUILD)/wdt-dm
-	@sh tests/faults/run.sh $(BUILD)/wdt-dm
+	@CC="$(CC)" sh tests/faults/run.sh $(BUILD)/wdt-dm
 
 # Simulated vCPUs (issue 6): a stall demo on an overcommitted host (6 vCPUs, at
 # most 2 running at a time in 1 s slices) and the real-time verdict test.
@@ -362,6 +339,11 @@ deb-test: deb
 clean:
 	rm -rf build
 
-# Header dependencies (-MMD) of every object this build can make.
--include $(patsubst %.c,$(BUILD)/%.d,$(DM_SRCS) $(DM_MAIN) $(UNIT_SRCS) $(BENCH_SRCS) \
-	   $(FUZZ_SRCS) unit/fuzz/common.c)
+# Header dependencies (-MMD -MP): one .d beside every object this Makefile compiles
+# with them, the acrn-test variants' own objects included.
+ACRN_TOBJS := $(foreach v,$(ACRN_TVARS),$(patsubst %.c,$(ACRN_TDIR)/$(v)/ours/%.o,\
+	      $(ACRN_TOURS) $(ACRN_THARN)))
+ALL_OBJS   := $(DM_OBJS) $(MAIN_OBJ) $(UNIT_OBJS) $(BENCHES:%=%.o) $(FUZZ_OBJS) $(ACRN_TOBJS)
+-include $(ALL_OBJS:.o=.d)
+# Objects only a pattern rule's chain makes are kept, so they are not rebuilt each time.
+.SECONDARY: $(FUZZ_OBJS) $(BENCHES:%=%.o)

@@ -9,7 +9,7 @@
 # *.patch applied to the tree), builds with ACRN's Makefile and flags
 # (-Werror included), and then checks what was built: acrn-dm links, its
 # pci_vdev_ops linker set holds our wdt-i6300esb and not ACRN's, and its own
-# -s parser accepts "-s 5,wdt-i6300esb".
+# -s parser accepts "-s 5,wdt-i6300esb".  $CC (the Makefile's) compiles.
 set -eu
 ACRN=$1
 W=$2
@@ -43,8 +43,8 @@ for s in $srcs; do grep -q "^SRCS += $s\$" "$DM/Makefile" || fail "could not add
 O=$(cd "$W" && pwd)/out
 mkdir -p "$O/misc/services"
 start=$(date +%s)
-if ! { make -C "$W/misc/services/acrn_manager" OUT_DIR="$O/misc/services" &&
-       make -C "$DM" DM_OBJDIR="$O/devicemodel" TOOLS_OUT="$O/misc" RELEASE=n \
+if ! { make -C "$W/misc/services/acrn_manager" CC="${CC:-cc}" OUT_DIR="$O/misc/services" &&
+       make -C "$DM" CC="${CC:-cc}" DM_OBJDIR="$O/devicemodel" TOOLS_OUT="$O/misc" RELEASE=n \
 	    IASL_MIN_VER=20190703 -j"$(nproc)"; } >"$LOG" 2>&1; then
 	grep -E "error|Error" "$LOG" | head -20
 	fail "build failed (log: $LOG)"

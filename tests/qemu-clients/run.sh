@@ -48,11 +48,11 @@ built=1
 for f in $files; do
 	o=$out/obj/$(echo "$f" | tr / _ | sed 's/\.c$/.o/')
 	# shellcheck disable=SC2086
-	cc $cflags -c -o "$o" "$src/$f" 2>>"$out/build.log" || built=0
+	${CC:-cc} $cflags -c -o "$o" "$src/$f" 2>>"$out/build.log" || built=0
 	objs="$objs $o"
 done
 # shellcheck disable=SC2086,SC2046
-cc $cflags -o "$out/wdt-i6300esb-test" "$here/wdt-i6300esb-test.c" "$here/glue.c" $objs \
+${CC:-cc} $cflags -o "$out/wdt-i6300esb-test" "$here/wdt-i6300esb-test.c" "$here/glue.c" $objs \
 	$(pkg-config --libs glib-2.0) 2>>"$out/build.log" || built=0
 if [ "$built" -eq 0 ]; then
 	ko "building libqtest (see $out/build.log)"
