@@ -73,8 +73,8 @@ static void teardown(void)
 {
 	deinit_pci(&ctx);
 	pci_slots_clear();
-	if (vm_clock_paused())
-		vm_clock_resume();
+	vm_clock_resume();
+	vm_reset(&ctx, "next test"); /* powered on again, with no device left to reset */
 }
 
 static int suite_cleanup(void)

@@ -666,23 +666,29 @@ uint64_t vm_clock_now_ns(void)
 	return now;
 }
 
-void vm_clock_pause(void)
+bool vm_clock_pause(void)
 {
+	bool was_running;
+
 	core_lock();
-	if (!core.paused) {
+	was_running = !core.paused;
+	if (was_running) {
 		core.pause_start = mono_ns();
 		core.paused = true;
 		rearm_timerfd_locked(); /* disarms: no callback runs while paused */
 	}
 	core_unlock();
+	return was_running;
 }
 
-void vm_clock_resume(void)
+bool vm_clock_resume(void)
 {
+	bool was_paused;
 	uint64_t mono;
 
 	core_lock();
-	if (core.paused) {
+	was_paused = core.paused;
+	if (was_paused) {
 		mono = mono_ns();
 		if (mono > core.pause_start)
 			core.paused_total = sat_add(core.paused_total, mono - core.pause_start);
@@ -690,6 +696,7 @@ void vm_clock_resume(void)
 		rearm_timerfd_locked();
 	}
 	core_unlock();
+	return was_paused;
 }
 
 bool vm_clock_paused(void)

@@ -378,9 +378,10 @@ static void qmp_event(struct qemu_fe *fe, const char *line)
 			data[span - 2] = '\0';
 		}
 	}
-	if (!strcmp(name, "STOP") && !vm_clock_paused())
+	/* QEMU's own STOP/RESUME are forwarded below, with its data: only the clock here */
+	if (!strcmp(name, "STOP"))
 		vm_clock_pause();
-	else if (!strcmp(name, "RESUME") && vm_clock_paused())
+	else if (!strcmp(name, "RESUME"))
 		vm_clock_resume();
 	pr_info("QMP <- event %s {%s}\n", name, data);
 	(void)fe;

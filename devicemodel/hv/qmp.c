@@ -453,16 +453,10 @@ static int default_vm_op(enum qmp_vm_op op)
 {
 	switch (op) {
 	case QMP_VM_STOP:
-		if (!vm_clock_paused()) {
-			vm_clock_pause();
-			dm_event_emit("STOP", "\"reason\": \"host\"");
-		}
+		vm_pause(qmp.ctx, "host");
 		return 0;
 	case QMP_VM_CONT:
-		if (vm_clock_paused()) {
-			vm_clock_resume();
-			dm_event_emit("RESUME", "%s", "");
-		}
+		vm_resume(qmp.ctx, "host");
 		return 0;
 	case QMP_VM_RESET:
 		if (!qmp.ctx)
@@ -470,7 +464,8 @@ static int default_vm_op(enum qmp_vm_op op)
 		vm_reset(qmp.ctx, "host");
 		return 0;
 	case QMP_VM_QUIT:
-		dm_event_emit("SHUTDOWN", QMP_QUIT_EVENT_DATA);
+		if (qmp.ctx)
+			vm_poweroff(qmp.ctx, QMP_QUIT_REASON);
 		return kill(getpid(), SIGTERM) ? -errno : 0;
 	}
 	return -EINVAL;

@@ -157,14 +157,11 @@ static void qtest_do_action(struct qtest *q, const struct vm_action_req *r)
 		vm_reset(q->ctx, "watchdog");
 		break;
 	case DM_WDT_ACTION_POWEROFF:
-		dm_event_emit("SHUTDOWN", "\"guest\": false, \"reason\": \"watchdog\"");
+		vm_poweroff(q->ctx, "watchdog");
 		__atomic_store_n(&q->quit, true, __ATOMIC_RELEASE);
 		break;
 	case DM_WDT_ACTION_PAUSE:
-		if (!vm_clock_paused()) {
-			vm_clock_pause();
-			dm_event_emit("STOP", "\"reason\": \"watchdog\"");
-		}
+		vm_pause(q->ctx, "watchdog");
 		break;
 	case DM_WDT_ACTION_DEBUG:
 	case DM_WDT_ACTION_NONE:
@@ -179,22 +176,6 @@ static void qtest_after_fire(void *arg)
 
 	while (vm_action_take(q->ctx, &r))
 		qtest_do_action(q, &r);
-}
-
-static void qtest_vm_stop(void)
-{
-	if (!vm_clock_paused()) {
-		vm_clock_pause();
-		dm_event_emit("STOP", "\"reason\": \"host\"");
-	}
-}
-
-static void qtest_vm_cont(void)
-{
-	if (vm_clock_paused()) {
-		vm_clock_resume();
-		dm_event_emit("RESUME", "%s", "");
-	}
 }
 
 /* ---- numbers, as QEMU's qemu_strtou64/qemu_strtoi64 take them ---- */
@@ -595,9 +576,9 @@ static void cmd_set_irq_in(struct qtest *q, char **w, int n)
 static void cmd_vm(struct qtest *q, const char *cmd)
 {
 	if (strcmp(cmd, "vm_stop") == 0)
-		qtest_vm_stop();
+		vm_pause(q->ctx, "host");
 	else if (strcmp(cmd, "vm_cont") == 0)
-		qtest_vm_cont();
+		vm_resume(q->ctx, "host");
 	else
 		vm_reset(q->ctx, "host");
 	qtest_printf(q, "OK\n");
@@ -784,16 +765,16 @@ static int qtest_qmp_vm(void *arg, enum qmp_vm_op op)
 	pthread_mutex_lock(&q->lock);
 	switch (op) {
 	case QMP_VM_STOP:
-		qtest_vm_stop();
+		vm_pause(q->ctx, "host");
 		break;
 	case QMP_VM_CONT:
-		qtest_vm_cont();
+		vm_resume(q->ctx, "host");
 		break;
 	case QMP_VM_RESET:
 		vm_reset(q->ctx, "host");
 		break;
 	case QMP_VM_QUIT:
-		dm_event_emit("SHUTDOWN", QMP_QUIT_EVENT_DATA);
+		vm_poweroff(q->ctx, QMP_QUIT_REASON);
 		__atomic_store_n(&q->quit, true, __ATOMIC_RELEASE);
 		if (wake_pipe[1] >= 0 && write(wake_pipe[1], "q", 1) < 0)
 			pr_warn("qtest: cannot wake the session: %s\n", strerror(errno));

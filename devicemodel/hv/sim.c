@@ -327,14 +327,11 @@ static void sim_do_action(struct sim *s, const struct vm_action_req *r)
 		sim_vm_reset(s);
 		break;
 	case DM_WDT_ACTION_POWEROFF:
-		dm_event_emit("SHUTDOWN", "\"guest\": false, \"reason\": \"watchdog\"");
+		vm_poweroff(s->ctx, "watchdog");
 		sim_set_gate(s, &s->stop);
 		break;
 	case DM_WDT_ACTION_PAUSE:
-		if (!vm_clock_paused()) {
-			vm_clock_pause();
-			dm_event_emit("STOP", "\"reason\": \"watchdog\"");
-		}
+		vm_pause(s->ctx, "watchdog");
 		sim_set_gate(s, &s->paused);
 		break;
 	case DM_WDT_ACTION_DEBUG:
@@ -351,10 +348,7 @@ static void sim_do_host_op(struct sim *s, enum qmp_vm_op op)
 		sim_vm_reset(s);
 		break;
 	case QMP_VM_STOP:
-		if (!vm_clock_paused()) {
-			vm_clock_pause();
-			dm_event_emit("STOP", "\"reason\": \"host\"");
-		}
+		vm_pause(s->ctx, "host");
 		sim_set_gate(s, &s->paused);
 		break;
 	case QMP_VM_CONT:
@@ -362,13 +356,10 @@ static void sim_do_host_op(struct sim *s, enum qmp_vm_op op)
 		__atomic_store_n(&s->paused, false, __ATOMIC_RELEASE);
 		pthread_cond_broadcast(&s->gate_cond);
 		pthread_mutex_unlock(&s->gate_lock);
-		if (vm_clock_paused()) {
-			vm_clock_resume();
-			dm_event_emit("RESUME", "%s", "");
-		}
+		vm_resume(s->ctx, "host");
 		break;
 	case QMP_VM_QUIT:
-		dm_event_emit("SHUTDOWN", QMP_QUIT_EVENT_DATA);
+		vm_poweroff(s->ctx, QMP_QUIT_REASON);
 		sim_set_gate(s, &s->stop);
 		break;
 	}
@@ -737,8 +728,7 @@ static int sim_run(struct vmctx *ctx, const struct dm_options *o)
 	sim_join_vcpus(s);
 	dm_event_set_sink(NULL, NULL);
 	ctx->fe = NULL;
-	if (vm_clock_paused())
-		vm_clock_resume();
+	vm_clock_resume(); /* the next run in this process starts running */
 	rc = rc ? 1 : sim_verdicts(s);
 	sim_locks_fini(s);
 	return rc;

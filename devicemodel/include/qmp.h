@@ -17,9 +17,9 @@ struct vmctx;
 
 enum qmp_vm_op { QMP_VM_STOP, QMP_VM_CONT, QMP_VM_RESET, QMP_VM_QUIT };
 
-/* The data of the SHUTDOWN event a front end emits when QMP quit ends the run
- * (not under the QEMU front end, where QEMU emits its own). */
-#define QMP_QUIT_EVENT_DATA "\"guest\": false, \"reason\": \"host-qmp-quit\""
+/* The reason a front end gives vm_poweroff() when QMP quit ends the run (not
+ * under the QEMU front end, where QEMU emits its own SHUTDOWN). */
+#define QMP_QUIT_REASON "host-qmp-quit"
 
 struct qmp_vm_ops {
 	/* Carries out op; 0 or -errno (the client gets a GenericError). */

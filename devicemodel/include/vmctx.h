@@ -65,7 +65,7 @@ struct vmctx {
 	const struct vm_fe_ops *fe;
 	void *fe_data;
 
-	/* private to core/reset.c */
+	/* private to core/vm.c */
 	pthread_mutex_t lock;
 	struct vm_reset_hook hooks[VM_MAX_RESET_HOOKS];
 	int nhooks;
@@ -77,6 +77,7 @@ struct vmctx {
 	int nstatus;
 	bool action_set;              /* QMP watchdog-set-action is in force */
 	enum dm_wdt_action action;    /* ... and its action */
+	bool powered_off;             /* SHUTDOWN was emitted */
 };
 
 /* uuid: NULL to generate one; else parsed with libuuid.  0 or -EINVAL. */
@@ -85,8 +86,19 @@ void vm_destroy(struct vmctx *ctx);
 
 /* Pop the oldest requested action; false when none. */
 bool vm_action_take(struct vmctx *ctx, struct vm_action_req *out);
-/* Run every reset hook, then emit RESET {"guest": false, "reason": reason}. */
+/* Run every reset hook (the VM is powered on again), then emit RESET {"guest": false, "reason": reason}. */
 void vm_reset(struct vmctx *ctx, const char *reason);
+/*
+ * The VM's lifecycle verbs; each emits its event only when it changes the
+ * state, so a verb called twice (two watchdogs, QMP and an action) emits once.
+ * vm_pause: the VM clock stops (so does every device timer); STOP
+ * {"reason": reason}.  vm_resume: the clock runs again; RESUME {} (reason is
+ * logged).  vm_poweroff: SHUTDOWN {"guest": false, "reason": reason} the first
+ * time; ending the run is the front end's.  Each returns whether it acted.
+ */
+bool vm_pause(struct vmctx *ctx, const char *reason);
+bool vm_resume(struct vmctx *ctx, const char *reason);
+bool vm_poweroff(struct vmctx *ctx, const char *reason);
 /* QEMU's watchdog-set-action: every watchdog device's next expiry does a
  * instead of its configured action. */
 void vm_set_watchdog_action(struct vmctx *ctx, enum dm_wdt_action a);

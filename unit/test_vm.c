@@ -2,7 +2,7 @@
 /* Copyright (c) 2026 The wdt-dm authors */
 /*
  * Unit tests of the reboot API, the VM object and the event stream
- * (core/reset.c, core/event.c; docs/design.rst §6, docs/device.rst §3).
+ * (core/vm.c, core/event.c; docs/design.rst §6, docs/device.rst §3).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -232,7 +232,61 @@ static void test_unregister_removes_only_the_hook_with_that_arg(void)
 	vm_destroy(&ctx);
 }
 
-UNIT_SUITE(reset, suite_init, suite_cleanup, UNIT_TEST(test_action_names_round_trip),
+/* STOP once per pause, RESUME once per resume; the VM clock stands still between. */
+static void test_pause_and_resume_emit_once_and_stop_the_clock(void)
+{
+	uint64_t t0;
+
+	fresh_vm();
+	t0 = vm_clock_now_ns();
+	CU_ASSERT_TRUE(vm_pause(&ctx, "watchdog"));
+	CU_ASSERT_FALSE(vm_pause(&ctx, "host")); /* already paused: no second STOP */
+	CU_ASSERT_TRUE(vm_clock_paused());
+	CU_ASSERT_EQUAL(vm_clock_step(5000), t0);
+	CU_ASSERT_EQUAL_FATAL(nlines, 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(lines[0], "\"event\": \"STOP\", \"data\": "
+						"{\"reason\": \"watchdog\", \"uuid\""));
+	CU_ASSERT_TRUE(vm_resume(&ctx, "host"));
+	CU_ASSERT_FALSE(vm_resume(&ctx, "host"));
+	CU_ASSERT_FALSE(vm_clock_paused());
+	CU_ASSERT_EQUAL(vm_clock_step(5000), t0 + 5000);
+	CU_ASSERT_EQUAL_FATAL(nlines, 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(lines[1], "\"event\": \"RESUME\", \"data\": {\"uuid\""));
+	vm_destroy(&ctx);
+}
+
+/* A running VM resumed emits nothing; a pause after a resume is a new STOP. */
+static void test_resume_of_a_running_vm_is_silent(void)
+{
+	fresh_vm();
+	CU_ASSERT_FALSE(vm_resume(&ctx, "host"));
+	CU_ASSERT_EQUAL(nlines, 0);
+	CU_ASSERT_TRUE(vm_pause(&ctx, "host"));
+	CU_ASSERT_TRUE(vm_resume(&ctx, "host"));
+	CU_ASSERT_TRUE(vm_pause(&ctx, "host"));
+	CU_ASSERT_TRUE(vm_resume(&ctx, "host"));
+	CU_ASSERT_EQUAL(nlines, 4);
+	vm_destroy(&ctx);
+}
+
+/* Two watchdogs (or QMP quit after a poweroff action) make one SHUTDOWN; a reset re-arms it. */
+static void test_poweroff_emits_shutdown_once_until_a_reset(void)
+{
+	fresh_vm();
+	CU_ASSERT_TRUE(vm_poweroff(&ctx, "watchdog"));
+	CU_ASSERT_FALSE(vm_poweroff(&ctx, "host-qmp-quit"));
+	CU_ASSERT_FALSE(vm_clock_paused()); /* powering off stops nothing by itself */
+	CU_ASSERT_EQUAL_FATAL(nlines, 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(lines[0], "\"event\": \"SHUTDOWN\", \"data\": "
+						"{\"guest\": false, \"reason\": \"watchdog\", "));
+	vm_reset(&ctx, "host");
+	CU_ASSERT_TRUE(vm_poweroff(&ctx, "host-qmp-quit"));
+	CU_ASSERT_EQUAL_FATAL(nlines, 3);
+	CU_ASSERT_PTR_NOT_NULL(strstr(lines[2], "\"reason\": \"host-qmp-quit\""));
+	vm_destroy(&ctx);
+}
+
+UNIT_SUITE(vm, suite_init, suite_cleanup, UNIT_TEST(test_action_names_round_trip),
 	   UNIT_TEST(test_uuid_is_parsed_lowercased_or_rejected),
 	   UNIT_TEST(test_expiry_emits_watchdog_and_queues_request),
 	   UNIT_TEST(test_requests_come_out_in_order_and_overflow_drops),
@@ -240,4 +294,7 @@ UNIT_SUITE(reset, suite_init, suite_cleanup, UNIT_TEST(test_action_names_round_t
 	   UNIT_TEST(test_hook_table_full_is_refused), UNIT_TEST(test_event_strings_are_json_escaped),
 	   UNIT_TEST(test_events_file_gets_one_line_per_event),
 	   UNIT_TEST(test_unwritable_events_file_is_counted_not_fatal),
-	   UNIT_TEST(test_unregister_removes_only_the_hook_with_that_arg));
+	   UNIT_TEST(test_unregister_removes_only_the_hook_with_that_arg),
+	   UNIT_TEST(test_pause_and_resume_emit_once_and_stop_the_clock),
+	   UNIT_TEST(test_resume_of_a_running_vm_is_silent),
+	   UNIT_TEST(test_poweroff_emits_shutdown_once_until_a_reset));

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Copyright (c) 2026 The wdt-dm authors */
 /*
- * The reboot API (docs/design.rst §6, docs/device.rst §1.5/§2.2/§3) and the VM object.
+ * The VM object and its lifecycle (docs/design.rst §6, docs/device.rst §1.5/§2.2/§3):
+ * vm_create, the reboot API with its action queue, and the verbs a front end
+ * uses to carry actions out, each emitting its event exactly once: vm_reset
+ * (RESET), vm_pause (STOP), vm_resume (RESUME) and vm_poweroff (SHUTDOWN).
  * Devices call dm_watchdog_expired() from their timer callbacks, usually with
  * their own lock held, so it does the least possible: emit WATCHDOG and queue
  * the request.  The front end takes requests with vm_action_take() and carries
@@ -154,11 +157,49 @@ void vm_reset(struct vmctx *ctx, const char *reason)
 	n = ctx->nhooks;
 	memcpy(hooks, ctx->hooks, (size_t)n * sizeof(hooks[0]));
 	ctx->resets++;
+	ctx->powered_off = false; /* the machine runs again: a later poweroff is news */
 	pthread_mutex_unlock(&ctx->lock);
 	for (int i = 0; i < n; i++)
 		hooks[i].fn(hooks[i].arg);
 	dm_event_emit("RESET", "\"guest\": false, \"reason\": \"%s\"",
 		      dm_event_escape(reason, ereason, sizeof(ereason)));
+}
+
+bool vm_pause(struct vmctx *ctx, const char *reason)
+{
+	char ereason[64];
+
+	(void)ctx;
+	if (!vm_clock_pause())
+		return false;
+	dm_event_emit("STOP", "\"reason\": \"%s\"",
+		      dm_event_escape(reason, ereason, sizeof(ereason)));
+	return true;
+}
+
+bool vm_resume(struct vmctx *ctx, const char *reason)
+{
+	(void)ctx;
+	if (!vm_clock_resume())
+		return false;
+	pr_info("vm: resumed (%s)\n", reason ? reason : "");
+	dm_event_emit("RESUME", "%s", "");
+	return true;
+}
+
+bool vm_poweroff(struct vmctx *ctx, const char *reason)
+{
+	char ereason[64];
+	bool first;
+
+	pthread_mutex_lock(&ctx->lock);
+	first = !ctx->powered_off;
+	ctx->powered_off = true;
+	pthread_mutex_unlock(&ctx->lock);
+	if (first)
+		dm_event_emit("SHUTDOWN", "\"guest\": false, \"reason\": \"%s\"",
+			      dm_event_escape(reason, ereason, sizeof(ereason)));
+	return first;
 }
 
 void vm_set_watchdog_action(struct vmctx *ctx, enum dm_wdt_action a)
