@@ -207,7 +207,7 @@ static int measure(const struct dm_frontend *fe, int nvcpus)
 		 SIM_RUN_S);
 	if (vm_create(&ctx, NULL, 1) != 0 || timer_core_init(VM_CLOCK_REALTIME) != 0)
 		return -1;
-	if (nvcpus && fe->prepare(&ctx, &o) != 0)
+	if (nvcpus && (fe->prepare(&ctx, &o) != 0 || dm_frontend_add_board(fe) != 0))
 		goto out_timer;
 	if (devices_up(&ctx) != 0)
 		goto out_dev;

@@ -2,7 +2,8 @@
 /* Copyright (c) 2026 The wdt-dm authors */
 /*
  * The glue between wdt-dm's plugins and ACRN's acrn-dm: the extension API the
- * plugins call (dm_event.h, dm_reset.h, dm_vcpu.h, vm_clock_now_ns()) mapped
+ * plugins call (dm_event.h, dm_reset.h, dm_vcpu.h, dm_plat_irq(),
+ * vm_clock_now_ns()) mapped
  * onto ACRN's own facilities, and the two functions acrn-dm's main.c expects
  * from a watchdog plugin.  Built into acrn-dm's core/ by `make acrn-dm`.
  *
@@ -21,8 +22,9 @@
  *   devices' dm_pm hooks (core/dm_pm.c) with DM_PM_SUSPEND / DM_PM_RESUME.
  * - vCPUs: ACRN's vCPUs run in the hypervisor, not as threads of acrn-dm, so
  *   dm_vcpu_thread() knows none: vcpu-stall's procfs and cputime clocks stop
- *   at once with reason "no-thread"; its default clock is monotonic.  The
- *   stall interrupt has no line in ACRN and is logged instead.
+ *   at once with reason "no-thread"; its default clock is monotonic.
+ * - Platform devices' interrupts (dm_plat_irq: vcpu-stall's per-vCPU stall
+ *   interrupt) have no line in ACRN and are logged instead.
  * - VM time is CLOCK_MONOTONIC, as ACRN's timers use it: time the VM spends
  *   paused counts.
  */
@@ -155,24 +157,25 @@ pid_t dm_vcpu_thread(struct vmctx *ctx, int vcpu, pid_t *pid)
 	return 0;
 }
 
-void dm_vcpu_stall_irq(struct vmctx *ctx, int vcpu)
+void dm_plat_irq(struct vmctx *ctx, const char *dev, int line, int level)
 {
 	static unsigned long logged;
 
 	(void)ctx;
-	if (logged++ < 10)
-		pr_warn("vcpu-stall: vcpu %d: stall interrupt (no interrupt line under ACRN)\n",
-			vcpu);
+	if (level && logged++ < 10)
+		pr_warn("%s: line %d: interrupt (no interrupt line under ACRN)\n", dev, line);
 }
 
-const char *dm_vcpu_default_clock(void)
+const char *dm_vcpu_default_clock(struct vmctx *ctx)
 {
+	(void)ctx;
 	return "monotonic";
 }
 
 /* ACRN's vCPUs run in the hypervisor: no thread of acrn-dm ever gains guest time. */
-bool dm_vcpu_gain_guest_time(void)
+bool dm_vcpu_gain_guest_time(struct vmctx *ctx)
 {
+	(void)ctx;
 	return false;
 }
 

@@ -124,12 +124,13 @@ static struct sim_vcpu *sim_vcpu_at(struct sim *s, long idx)
 	return &s->vcpu[idx];
 }
 
-static void sim_stall_irq(struct vmctx *ctx, int vcpu)
+/* The stall detector's line for vCPU n rose: its interrupt, counted for the verdicts. */
+static void sim_plat_irq(struct vmctx *ctx, const char *dev, int line, int level)
 {
 	struct sim *s = ctx->fe_data;
-	struct sim_vcpu *v = sim_vcpu_at(s, vcpu);
+	struct sim_vcpu *v = sim_vcpu_at(s, line);
 
-	if (!v)
+	if (!v || !level || strcmp(dev, SIM_VSD_DEVICE) != 0)
 		return;
 	pthread_mutex_lock(&s->tl_lock);
 	v->irqs++;
@@ -151,7 +152,7 @@ static void sim_action_pending(struct vmctx *ctx)
 }
 
 static const struct vm_fe_ops sim_fe_ops = {
-	.stall_irq = sim_stall_irq,
+	.plat_irq = sim_plat_irq,
 	.action_pending = sim_action_pending,
 };
 
@@ -600,7 +601,7 @@ static bool sim_wdt_present(void)
 /* Devices the scenario needs; -EINVAL (one line printed) when one is missing. */
 static int sim_find_devices(struct sim *s)
 {
-	struct plat_vdev *stall = plat_dev_find("vcpu-stall");
+	struct plat_vdev *stall = plat_dev_find(SIM_VSD_DEVICE);
 
 	s->have_stall = stall != NULL;
 	s->stall_base = stall ? stall->base : 0;
@@ -679,9 +680,9 @@ static int sim_prepare(struct vmctx *ctx, const struct dm_options *o)
 		return rc == -ENOMEM ? rc : -EINVAL;
 	ctx->vcpu_num = sim_sc.vcpus;
 	ctx->vcpu_pid = getpid();
-	/* The stall detector is what the simulation exercises: always present. */
-	if (!o->stall_opts && plat_dev_add("vcpu-stall", NULL) != 0)
-		return -EINVAL;
+	/* Simulated vCPUs are plain threads: they never run in guest mode. */
+	ctx->guest_time_src = "cputime";
+	ctx->vcpus_no_guest_time = true;
 	return 0;
 }
 
@@ -734,20 +735,16 @@ static int sim_run(struct vmctx *ctx, const struct dm_options *o)
 	return rc;
 }
 
-/* Simulated vCPUs are plain threads: they never run in guest mode. */
-static bool sim_no_guest_time(void)
-{
-	return true;
-}
+/* The stall detector is what the simulation exercises: the machine has one. */
+static const char *const sim_board[] = {SIM_VSD_DEVICE, NULL};
 
 static const struct dm_frontend sim_frontend = {
 	.name = "sim",
 	.clock = VM_CLOCK_REALTIME,
 	.preassign_bars = true,
-	.stall_clock = "cputime",
+	.board = sim_board,
 	.selected = sim_selected,
 	.prepare = sim_prepare,
-	.no_guest_time = sim_no_guest_time,
 	.run = sim_run,
 };
 DEFINE_FRONTEND(sim_frontend);

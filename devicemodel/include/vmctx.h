@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Copyright (c) 2026 The wdt-dm authors */
 /*
- * The VM as the core sees it: identity (UUID), vCPU threads (for guest-time
- * sources), the front end's hooks (interrupt delivery), reset hooks and the
+ * The VM as the core sees it: identity (UUID), vCPU threads and guest-time
+ * facts (for guest-time sources), the front end's hooks (interrupt delivery,
+ * the VM's property set by the front end), reset hooks and the
  * queue of actions requested through the reboot API (dm_reset.h).  One VM per
  * process.  Devices never look inside; front ends and core/ do.
  */
@@ -40,8 +41,11 @@ struct vm_action_req {
 struct vm_fe_ops {
 	/* INTx level change of a PCI device (1 asserted, 0 deasserted). */
 	void (*intx)(struct vmctx *ctx, struct pci_vdev *dev, int level);
-	/* The vCPU stall detector's interrupt for vcpu. */
-	void (*stall_irq)(struct vmctx *ctx, int vcpu);
+	/*
+	 * Platform device dev (its plat_dev_ops name) drives its interrupt line
+	 * (the device's own numbering) to level: 1 asserted, 0 deasserted.
+	 */
+	void (*plat_irq)(struct vmctx *ctx, const char *dev, int line, int level);
 	/* Called (any thread) after an action was queued: wake the front end. */
 	void (*action_pending)(struct vmctx *ctx);
 };
@@ -64,6 +68,15 @@ struct vmctx {
 	pid_t vcpu_tid[VM_MAX_VCPUS];
 	const struct vm_fe_ops *fe;
 	void *fe_data;
+	/*
+	 * What the front end knows of its vCPUs, set in its prepare() for the
+	 * devices (dm_vcpu.h): the guest-time source (guest_clock.h name) a device
+	 * uses unless told otherwise (NULL: "virtual" on a virtual VM clock, else
+	 * "monotonic"), and whether the vCPU threads are known never to gain guest
+	 * time (/proc field 43), i.e. they are no KVM vCPUs.
+	 */
+	const char *guest_time_src;
+	bool vcpus_no_guest_time;
 
 	/* private to core/vm.c */
 	pthread_mutex_t lock;
