@@ -39,8 +39,9 @@ static struct {
 } evs[MAX_EVENTS];
 static int nevs;
 
-static void capture(const char *line, void *arg)
+static void capture(const struct dm_event *e, const char *line, void *arg)
 {
+	(void)e;
 	(void)arg;
 	if (nevs == MAX_EVENTS)
 		return;

@@ -62,8 +62,9 @@ static int line_int(const char *line, const char *key)
 	return p ? atoi(p + strlen(key)) : -1;
 }
 
-static void capture(const char *line, void *arg)
+static void capture(const struct dm_event *e, const char *line, void *arg)
 {
+	(void)e;
 	int vcpu = line_int(line, "\"vcpu\": ");
 
 	(void)arg;

@@ -11,7 +11,8 @@
  *   watchdog action also goes out as ACRN's VM_EVENT_POWEROFF.  ACRN's
  *   vm_event has no type for a watchdog expiry, a stage-1 warning or a vCPU
  *   stall, so those are in the log only; there is no JSON event stream, and
- *   of dm_event.h only dm_event_emit() exists here (the plugins use no more).
+ *   of dm_event.h only dm_event_post() and the formatting (dm_event_data.c)
+ *   exist here (the plugins use no more).
  * - Watchdog actions: reset -> vm_set_suspend_mode(VM_SUSPEND_FULL_RESET)
  *   and poweroff -> VM_SUSPEND_POWEROFF, each followed by mevent_notify() so
  *   the mevent loop sees it, as ACRN's own watchdog does; pause -> vm_pause();
@@ -29,7 +30,6 @@
  *   paused counts.
  */
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -48,15 +48,15 @@
 
 #define GLUE_EVENT_LEN 512
 
-void dm_event_emit(const char *name, const char *data_fmt, ...)
+void dm_event_post(const struct dm_event *ev)
 {
 	char data[GLUE_EVENT_LEN];
-	va_list ap;
 
-	va_start(ap, data_fmt);
-	vsnprintf(data, sizeof(data), data_fmt, ap);
-	va_end(ap);
-	pr_notice("event %s {%s}\n", name, data);
+	if (dm_event_format_data(ev, data, sizeof(data)) < 0) {
+		pr_warn("event %s too long, dropped\n", ev->name);
+		return;
+	}
+	pr_notice("event %s {%s}\n", ev->name, data);
 }
 
 static void glue_poweroff_event(void)
@@ -79,9 +79,8 @@ static void glue_suspend(enum vm_suspend_how how)
 void dm_watchdog_expired(struct vmctx *ctx, enum dm_wdt_action action, const char *device,
 			 const char *id, const char *stage)
 {
-	pr_notice("event WATCHDOG {\"action\": \"%s\", \"device\": \"%s\", \"id\": \"%s\", "
-		  "\"stage\": \"%s\"}\n", dm_wdt_action_name(action), device ? device : "",
-		  id ? id : "", stage ? stage : "");
+	dm_event_emit("WATCHDOG", DM_EV_STR("action", dm_wdt_action_name(action)),
+		      DM_EV_STR("device", device), DM_EV_STR("id", id), DM_EV_STR("stage", stage));
 	switch (action) {
 	case DM_WDT_ACTION_RESET:
 		glue_suspend(VM_SUSPEND_FULL_RESET);

@@ -104,7 +104,6 @@ void dm_watchdog_expired(struct vmctx *ctx, enum dm_wdt_action action, const cha
 			 const char *id, const char *stage)
 {
 	struct vm_action_req req;
-	char edev[VM_REQ_STR * 2], eid[VM_REQ_STR * 2], estage[VM_REQ_STR * 2];
 
 	if (ctx) {
 		pthread_mutex_lock(&ctx->lock);
@@ -117,11 +116,8 @@ void dm_watchdog_expired(struct vmctx *ctx, enum dm_wdt_action action, const cha
 	copy_str(req.device, sizeof(req.device), device);
 	copy_str(req.id, sizeof(req.id), id);
 	req.vm_ns = vm_clock_now_ns();
-	dm_event_emit("WATCHDOG",
-		      "\"action\": \"%s\", \"device\": \"%s\", \"id\": \"%s\", \"stage\": \"%s\"",
-		      dm_wdt_action_name(action), dm_event_escape(device, edev, sizeof(edev)),
-		      dm_event_escape(id, eid, sizeof(eid)),
-		      dm_event_escape(stage, estage, sizeof(estage)));
+	dm_event_emit("WATCHDOG", DM_EV_STR("action", dm_wdt_action_name(action)),
+		      DM_EV_STR("device", device), DM_EV_STR("id", id), DM_EV_STR("stage", stage));
 	if (action == DM_WDT_ACTION_DEBUG)
 		pr_warn("watchdog: timer fired (%s %s)\n", req.device, req.id);
 	if (!ctx)
@@ -149,7 +145,6 @@ bool vm_action_take(struct vmctx *ctx, struct vm_action_req *out)
 void vm_reset(struct vmctx *ctx, const char *reason)
 {
 	struct vm_reset_hook hooks[VM_MAX_RESET_HOOKS];
-	char ereason[64];
 	int n;
 
 	/* Run the hooks unlocked: they take device locks and cancel timers. */
@@ -161,19 +156,15 @@ void vm_reset(struct vmctx *ctx, const char *reason)
 	pthread_mutex_unlock(&ctx->lock);
 	for (int i = 0; i < n; i++)
 		hooks[i].fn(hooks[i].arg);
-	dm_event_emit("RESET", "\"guest\": false, \"reason\": \"%s\"",
-		      dm_event_escape(reason, ereason, sizeof(ereason)));
+	dm_event_emit("RESET", DM_EV_BOOL("guest", false), DM_EV_STR("reason", reason));
 }
 
 bool vm_pause(struct vmctx *ctx, const char *reason)
 {
-	char ereason[64];
-
 	(void)ctx;
 	if (!vm_clock_pause())
 		return false;
-	dm_event_emit("STOP", "\"reason\": \"%s\"",
-		      dm_event_escape(reason, ereason, sizeof(ereason)));
+	dm_event_emit("STOP", DM_EV_STR("reason", reason));
 	return true;
 }
 
@@ -183,13 +174,12 @@ bool vm_resume(struct vmctx *ctx, const char *reason)
 	if (!vm_clock_resume())
 		return false;
 	pr_info("vm: resumed (%s)\n", reason ? reason : "");
-	dm_event_emit("RESUME", "%s", "");
+	dm_event_post(&(const struct dm_event){"RESUME", NULL, 0});
 	return true;
 }
 
 bool vm_poweroff(struct vmctx *ctx, const char *reason)
 {
-	char ereason[64];
 	bool first;
 
 	pthread_mutex_lock(&ctx->lock);
@@ -197,8 +187,7 @@ bool vm_poweroff(struct vmctx *ctx, const char *reason)
 	ctx->powered_off = true;
 	pthread_mutex_unlock(&ctx->lock);
 	if (first)
-		dm_event_emit("SHUTDOWN", "\"guest\": false, \"reason\": \"%s\"",
-			      dm_event_escape(reason, ereason, sizeof(ereason)));
+		dm_event_emit("SHUTDOWN", DM_EV_BOOL("guest", false), DM_EV_STR("reason", reason));
 	return first;
 }
 

@@ -91,7 +91,7 @@ enum mpqemu_cmd {
 #define PROXY_MAX_DEVS (PCI_MAX_SLOTS * PCI_MAX_FUNCS)
 #define QMP_IN_MAX 8192
 #define QMP_OUT_MAX 1024
-#define QMP_EVENT_DATA_MAX 400  /* fits dm_event_emit's data buffer with our fields */
+#define QMP_EVENT_DATA_MAX 400  /* fits dm_event_post's data buffer with our fields */
 #define STOP_GRACE_NS 3000000000ULL
 #define POLL_IDLE_MS 1000
 #define NS_PER_MS 1000000ULL
@@ -386,7 +386,7 @@ static void qmp_event(struct qemu_fe *fe, const char *line)
 		vm_clock_resume();
 	pr_info("QMP <- event %s {%s}\n", name, data);
 	(void)fe;
-	dm_event_emit(name, "%s%s\"source\": \"qemu\"", data, data[0] ? ", " : "");
+	dm_event_emit(name, DM_EV_JSON(data), DM_EV_STR("source", "qemu"));
 }
 
 /* QEMU's thread names are "CPU <n>/TCG" or "CPU <n>/KVM": record them. */

@@ -7,7 +7,7 @@
  *   query-status, query-version, stop, cont, system_reset, quit,
  *   watchdog-set-action {action}, set-action {watchdog, ...},
  *   x-query-watchdogs (wdt-dm's own: every watchdog device and its state)
- * and forwards every event of the DM (dm_event_emit) as a QMP event.  Each
+ * and forwards every event of the DM (dm_event_post) as a QMP event.  Each
  * reply and event is one JSON object followed by "\r\n", as QEMU frames them.
  * Input is hostile: it is split into JSON values by a bounded scanner, each
  * value parsed by a small recursive parser with depth and size limits, and
@@ -423,9 +423,9 @@ static void qmp_wake(void)
 }
 
 /* dm_event hook (any thread, event lock held): queue it for the client. */
-static void qmp_event_hook(const char *line, void *arg)
+static void qmp_event_hook(const struct dm_event *ev, const char *line, void *arg)
 {
-	(void)arg;
+	(void)ev, (void)arg;
 	pthread_mutex_lock(&qmp.lock);
 	if (qmp.events_on) {
 		size_t before = qmp.out.len;

@@ -156,45 +156,21 @@ static const struct vm_fe_ops sim_fe_ops = {
 	.action_pending = sim_action_pending,
 };
 
-/* Tiny readers for our own event lines: {"event": "X", "data": {"k": v, ...}, ...} */
-static bool ev_is(const char *line, const char *name)
+/* A field of ev as a string / a number; "" or -1 when ev has no such field. */
+static const char *ev_str(const struct dm_event *ev, const char *key)
 {
-	static const char pre[] = "{\"event\": \"";
-	size_t n = strlen(name);
+	const struct dm_event_field *f = dm_event_field(ev, key);
 
-	return strncmp(line, pre, sizeof(pre) - 1) == 0 &&
-	       strncmp(line + sizeof(pre) - 1, name, n) == 0 && line[sizeof(pre) - 1 + n] == '"';
+	return f && f->type == DM_EVENT_STR && f->s ? f->s : "";
 }
 
-static bool ev_long(const char *line, const char *key, long *out)
+static long ev_long(const struct dm_event *ev, const char *key)
 {
-	char pat[40];
-	const char *p;
-	char *end;
+	const struct dm_event_field *f = dm_event_field(ev, key);
 
-	snprintf(pat, sizeof(pat), "\"%s\": ", key);
-	p = strstr(line, pat);
-	if (!p)
-		return false;
-	p += strlen(pat);
-	if (*p == '"')
-		p++; /* ids are strings */
-	*out = strtol(p, &end, 10);
-	return end != p;
-}
-
-static void ev_str(const char *line, const char *key, char *out, size_t n)
-{
-	char pat[40];
-	const char *p;
-	size_t i = 0;
-
-	snprintf(pat, sizeof(pat), "\"%s\": \"", key);
-	p = strstr(line, pat);
-	if (p)
-		for (p += strlen(pat); *p && *p != '"' && i + 1 < n; p++)
-			out[i++] = *p;
-	out[i] = '\0';
+	if (f && f->type == DM_EVENT_INT)
+		return (long)f->i;
+	return f && f->type == DM_EVENT_UINT ? (long)f->u : -1;
 }
 
 /* Thread CPU time and wall time vCPU v ran since its last pet. */
@@ -210,17 +186,15 @@ static void sim_since_pet(struct sim *s, struct sim_vcpu *v, uint64_t *cpu, uint
 	*wall = now > pw ? now - pw : 0;
 }
 
-static void sim_on_stall(struct sim *s, const char *line)
+static void sim_on_stall(struct sim *s, const struct dm_event *ev)
 {
-	struct sim_vcpu *v;
+	long idx = ev_long(ev, "vcpu"), gms = ev_long(ev, "guest_ms");
+	const char *stage = ev_str(ev, "stage");
+	struct sim_vcpu *v = sim_vcpu_at(s, idx);
 	uint64_t cpu, wall;
-	char stage[16];
-	long idx = -1, gms = -1;
 
-	if (!ev_long(line, "vcpu", &idx) || !(v = sim_vcpu_at(s, idx)))
+	if (!v)
 		return;
-	ev_long(line, "guest_ms", &gms);
-	ev_str(line, "stage", stage, sizeof(stage));
 	sim_since_pet(s, v, &cpu, &wall);
 	pthread_mutex_lock(&s->tl_lock);
 	if (strcmp(stage, "interrupt") == 0 && v->interrupts++ == 0) {
@@ -235,17 +209,15 @@ static void sim_on_stall(struct sim *s, const char *line)
 		"(thread CPU %.3f s, wall %.3f s)", idx, stage, gms, sim_sec(cpu), sim_sec(wall));
 }
 
-static void sim_on_watchdog(struct sim *s, const char *line)
+static void sim_on_watchdog(struct sim *s, const struct dm_event *ev)
 {
 	struct sim_daemon *d = &s->d;
-	char dev[32], action[16], id[16];
+	const char *dev = ev_str(ev, "device");
 	uint64_t since = 0, kick;
 	bool idle;
 
-	ev_str(line, "device", dev, sizeof(dev));
-	ev_str(line, "action", action, sizeof(action));
-	ev_str(line, "id", id, sizeof(id));
-	sim_log(s, "device", "WATCHDOG %s %s: action %s", dev, id, action);
+	sim_log(s, "device", "WATCHDOG %s %s: action %s", dev, ev_str(ev, "id"),
+		ev_str(ev, "action"));
 	if (strcmp(dev, "wdt-i6300esb") != 0)
 		return;
 	idle = __atomic_load_n(&d->idle, __ATOMIC_ACQUIRE);
@@ -262,38 +234,35 @@ static void sim_on_watchdog(struct sim *s, const char *line)
 	pthread_mutex_unlock(&s->tl_lock);
 }
 
-static void sim_on_stopped(struct sim *s, const char *line)
+static void sim_on_stopped(struct sim *s, const struct dm_event *ev)
 {
-	struct sim_vcpu *v;
-	char why[32];
-	long idx = -1;
+	long idx = ev_long(ev, "vcpu");
+	struct sim_vcpu *v = sim_vcpu_at(s, idx);
 
-	if (!ev_long(line, "vcpu", &idx) || !(v = sim_vcpu_at(s, idx)))
+	if (!v)
 		return;
-	ev_str(line, "reason", why, sizeof(why));
 	pthread_mutex_lock(&s->tl_lock);
 	v->stopped++;
 	pthread_mutex_unlock(&s->tl_lock);
-	sim_log(s, "device", "stall detection stopped for vcpu%ld (%s)", idx, why);
+	sim_log(s, "device", "stall detection stopped for vcpu%ld (%s)", idx,
+		ev_str(ev, "reason"));
 }
 
 /* Runs with the event lock held: record, print, never emit. */
-static void sim_event_sink(const char *line, void *arg)
+static void sim_event_sink(const struct dm_event *ev, const char *line, void *arg)
 {
 	struct sim *s = arg;
-	char reason[32];
 
-	if (ev_is(line, "VCPU_STALL")) {
-		sim_on_stall(s, line);
-	} else if (ev_is(line, "WATCHDOG")) {
-		sim_on_watchdog(s, line);
-	} else if (ev_is(line, "VCPU_STALL_DETECTOR_STOPPED")) {
-		sim_on_stopped(s, line);
-	} else if (ev_is(line, "RESET") || ev_is(line, "STOP") || ev_is(line, "SHUTDOWN")) {
-		ev_str(line, "reason", reason, sizeof(reason));
-		sim_log(s, "vm", "%.*s (reason %s)", (int)strcspn(line + 11, "\""), line + 11,
-			reason);
-	}
+	(void)line;
+	if (strcmp(ev->name, "VCPU_STALL") == 0)
+		sim_on_stall(s, ev);
+	else if (strcmp(ev->name, "WATCHDOG") == 0)
+		sim_on_watchdog(s, ev);
+	else if (strcmp(ev->name, "VCPU_STALL_DETECTOR_STOPPED") == 0)
+		sim_on_stopped(s, ev);
+	else if (!strcmp(ev->name, "RESET") || !strcmp(ev->name, "STOP") ||
+		 !strcmp(ev->name, "SHUTDOWN"))
+		sim_log(s, "vm", "%s (reason %s)", ev->name, ev_str(ev, "reason"));
 }
 
 /* ---- the main loop: carry out actions, end the run ---- */

@@ -4,7 +4,7 @@
  * The QMP monitor (hv/qmp.c): QEMU's machine protocol on a unix socket for
  * every front end.  The monitor runs on its own thread and never blocks the
  * device model; commands that act on the VM go through the front end's
- * qmp_vm_ops (under the front end's own lock), events of dm_event_emit() are
+ * qmp_vm_ops (under the front end's own lock), events of dm_event_post() are
  * forwarded to the client with QMP's framing.
  */
 #ifndef _QMP_H_

@@ -415,17 +415,17 @@ static void stall_notify(const struct stall_note *note)
 	char id[16];
 
 	if (note->stopped)
-		dm_event_emit("VCPU_STALL_DETECTOR_STOPPED",
-			      "\"vcpu\": %d, \"clock\": \"%s\", \"reason\": \"%s\"", note->index,
-			      guest_clock_kind_name(note->clock_kind), note->stopped);
+		dm_event_emit("VCPU_STALL_DETECTOR_STOPPED", DM_EV_INT("vcpu", note->index),
+			      DM_EV_STR("clock", guest_clock_kind_name(note->clock_kind)),
+			      DM_EV_STR("reason", note->stopped));
 	if (!note->stage)
 		return;
 	if (strcmp(note->stage, "interrupt") == 0) { /* an edge: a pulse on vCPU's line */
 		dm_plat_irq(note->ctx, STALL_NAME, note->index, 1);
 		dm_plat_irq(note->ctx, STALL_NAME, note->index, 0);
 	}
-	dm_event_emit("VCPU_STALL", "\"vcpu\": %d, \"stage\": \"%s\", \"guest_ms\": %" PRIu64,
-		      note->index, note->stage, note->guest_ms);
+	dm_event_emit("VCPU_STALL", DM_EV_INT("vcpu", note->index), DM_EV_STR("stage", note->stage),
+		      DM_EV_UINT("guest_ms", note->guest_ms));
 	if (strcmp(note->stage, "reset") != 0)
 		return;
 	snprintf(id, sizeof(id), "%d", note->index);
