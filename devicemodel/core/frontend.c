@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Copyright (c) 2026 The wdt-dm authors */
 /*
- * Which front end runs this VM (frontend.h), the vCPU facts devices ask for
+ * A front end's on-board devices (frontend.h), the vCPU facts devices ask for
  * (dm_vcpu.h: read from the VM, where the front end's prepare() put them)
  * and the platform devices' interrupts (dm_plat_irq, to the front end's
  * hook).  No device asks which front end runs.  Kept apart from main.c so that
@@ -15,18 +15,6 @@
 #include "plat_dev.h"
 #include "vm_clock.h"
 #include "vmctx.h"
-
-static const struct dm_frontend *current_fe;
-
-const struct dm_frontend *dm_current_frontend(void)
-{
-	return current_fe;
-}
-
-void dm_set_current_frontend(const struct dm_frontend *fe)
-{
-	current_fe = fe;
-}
 
 int dm_frontend_add_board(const struct dm_frontend *fe)
 {

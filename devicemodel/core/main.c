@@ -240,7 +240,7 @@ static int check_combinations(const struct dm_options *o)
 	return 0;
 }
 
-static int pick_frontend(const struct dm_options *o)
+static int pick_frontend(const struct dm_options *o, const struct dm_frontend **fe)
 {
 	struct dm_frontend **fp;
 	int n = !!o->qtest + !!o->sim + !!o->qemu_argv;
@@ -253,7 +253,7 @@ static int pick_frontend(const struct dm_options *o)
 	SET_FOREACH(fp, dm_frontend_set)
 	{
 		if ((*fp)->selected(o)) {
-			dm_set_current_frontend(*fp);
+			*fe = *fp;
 			n++;
 		}
 	}
@@ -302,9 +302,8 @@ static void vm_devices_deinit(struct vmctx *ctx)
 	deinit_mem();
 }
 
-static int run(struct vmctx *ctx, const struct dm_options *o)
+static int run(struct vmctx *ctx, const struct dm_options *o, const struct dm_frontend *fe)
 {
-	const struct dm_frontend *fe = dm_current_frontend();
 	int rc;
 
 	rc = fe->prepare ? fe->prepare(ctx, o) : 0;
@@ -340,6 +339,7 @@ static int run(struct vmctx *ctx, const struct dm_options *o)
 
 int main(int argc, char **argv)
 {
+	const struct dm_frontend *fe = NULL;
 	struct dm_options o = {0};
 	struct vmctx ctx;
 	int rc;
@@ -356,7 +356,7 @@ int main(int argc, char **argv)
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		fprintf(stderr, "wdt-dm: cannot ignore SIGPIPE: %s\n", strerror(errno));
 	log_set_level((uint8_t)(LOG_WARNING + (o.verbose > 2 ? 3 : o.verbose)));
-	if (pick_frontend(&o))
+	if (pick_frontend(&o, &fe))
 		return EXIT_USAGE;
 	if (vm_create(&ctx, o.uuid, 1) != 0) {
 		usage_error("bad UUID", o.uuid);
@@ -369,7 +369,7 @@ int main(int argc, char **argv)
 		vm_destroy(&ctx);
 		return EXIT_USAGE;
 	}
-	rc = run(&ctx, &o);
+	rc = run(&ctx, &o, fe);
 	dm_event_close();
 	vm_destroy(&ctx);
 	pci_slots_clear();

@@ -268,11 +268,11 @@ static void sim_event_sink(const struct dm_event *ev, const char *line, void *ar
 /* ---- the main loop: carry out actions, end the run ---- */
 
 /* The guest restarts: vCPUs finish their current access sequence, then re-probe. */
-static void sim_vm_reset(struct sim *s)
+static void sim_vm_reset(struct sim *s, const char *reason)
 {
 	pthread_rwlock_wrlock(&s->guest_lock);
 	__atomic_store_n(&s->reset_wall, sim_now(s), __ATOMIC_RELEASE);
-	vm_reset(s->ctx, "watchdog");
+	vm_reset(s->ctx, reason);
 	__atomic_add_fetch(&s->gen, 1, __ATOMIC_ACQ_REL);
 	s->vm_resets++;
 	pthread_rwlock_unlock(&s->guest_lock);
@@ -288,37 +288,15 @@ static void sim_set_gate(struct sim *s, bool *flag)
 	pthread_mutex_unlock(&s->gate_lock);
 }
 
-static void sim_do_action(struct sim *s, const struct vm_action_req *r)
-{
-	sim_log(s, "vm", "action %s requested by %s %s", dm_wdt_action_name(r->action),
-		r->device, r->id);
-	switch (r->action) {
-	case DM_WDT_ACTION_RESET:
-		sim_vm_reset(s);
-		break;
-	case DM_WDT_ACTION_POWEROFF:
-		vm_poweroff(s->ctx, "watchdog");
-		sim_set_gate(s, &s->stop);
-		break;
-	case DM_WDT_ACTION_PAUSE:
-		vm_pause(s->ctx, "watchdog");
-		sim_set_gate(s, &s->paused);
-		break;
-	case DM_WDT_ACTION_DEBUG:
-	case DM_WDT_ACTION_NONE:
-		break;
-	}
-}
-
-/* One of QMP's stop/cont/system_reset/quit, carried out on the main loop like actions. */
-static void sim_do_host_op(struct sim *s, enum qmp_vm_op op)
+/* reset, stop, cont or quit, for a requested action or for QMP, on the main loop. */
+static void sim_vm_op(struct sim *s, enum qmp_vm_op op, const char *reason)
 {
 	switch (op) {
 	case QMP_VM_RESET:
-		sim_vm_reset(s);
+		sim_vm_reset(s, reason);
 		break;
 	case QMP_VM_STOP:
-		vm_pause(s->ctx, "host");
+		vm_pause(s->ctx, reason);
 		sim_set_gate(s, &s->paused);
 		break;
 	case QMP_VM_CONT:
@@ -326,13 +304,26 @@ static void sim_do_host_op(struct sim *s, enum qmp_vm_op op)
 		__atomic_store_n(&s->paused, false, __ATOMIC_RELEASE);
 		pthread_cond_broadcast(&s->gate_cond);
 		pthread_mutex_unlock(&s->gate_lock);
-		vm_resume(s->ctx, "host");
+		vm_resume(s->ctx, reason);
 		break;
 	case QMP_VM_QUIT:
-		vm_poweroff(s->ctx, QMP_QUIT_REASON);
+		vm_poweroff(s->ctx, reason);
 		sim_set_gate(s, &s->stop);
 		break;
 	}
+}
+
+/* A requested action is the VM operation QEMU's watchdog would do (debug, none: nothing). */
+static void sim_do_action(struct sim *s, const struct vm_action_req *r)
+{
+	sim_log(s, "vm", "action %s requested by %s %s", dm_wdt_action_name(r->action),
+		r->device, r->id);
+	if (r->action == DM_WDT_ACTION_RESET)
+		sim_vm_op(s, QMP_VM_RESET, "watchdog");
+	else if (r->action == DM_WDT_ACTION_POWEROFF)
+		sim_vm_op(s, QMP_VM_QUIT, "watchdog");
+	else if (r->action == DM_WDT_ACTION_PAUSE)
+		sim_vm_op(s, QMP_VM_STOP, "watchdog");
 }
 
 static void sim_do_host_ops(struct sim *s)
@@ -346,7 +337,7 @@ static void sim_do_host_ops(struct sim *s)
 	s->host_nops = 0;
 	pthread_mutex_unlock(&s->gate_lock);
 	for (unsigned int i = 0; i < n; i++)
-		sim_do_host_op(s, ops[i]);
+		sim_vm_op(s, ops[i], ops[i] == QMP_VM_QUIT ? QMP_QUIT_REASON : "host");
 }
 
 static int sim_qmp_vm(void *arg, enum qmp_vm_op op)

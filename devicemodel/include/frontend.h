@@ -56,9 +56,6 @@ struct dm_frontend {
 
 #define DEFINE_FRONTEND(x) DATA_SET(dm_frontend_set, x)
 
-/* The front end chosen for this run (NULL before main picks one). */
-const struct dm_frontend *dm_current_frontend(void);
-void dm_set_current_frontend(const struct dm_frontend *fe);
 /* Queues fe->board's devices the command line did not.  0 or -EINVAL (said). */
 int dm_frontend_add_board(const struct dm_frontend *fe);
 
