@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Copyright (c) 2026 The wdt-dm authors */
 /*
- * THE shared timer thread and the VM clock (docs/design.rst section 5; API in
- * timer.h and vm_clock.h).  Every armed acrn_timer of every device sits in one
- * binary min-heap keyed by (VM deadline, arming sequence).  In realtime mode
+ * The VM clock (vm_clock.h) and THE shared timer thread that runs every
+ * device timer on it (ACRN's acrn_timer API, timer.h; docs/design.rst
+ * section 5): one object, as deadlines are VM time.  Every armed acrn_timer
+ * of every device sits in one binary min-heap keyed by (VM deadline, arming
+ * sequence).  In realtime mode
  * one thread blocks in read() on one CLOCK_MONOTONIC timerfd armed
  * (TFD_TIMER_ABSTIME) for the heap's root; whoever arms an earlier deadline,
  * pauses, resumes or shuts down simply re-arms that same timerfd, which wakes
