@@ -29,8 +29,9 @@ static struct proxy_conn *tc;
 static int tpeer = -1, tqmp = -1;
 static char sink_line[1024];
 
-static void sink(const char *line, void *arg)
+static void sink(const struct dm_event *e, const char *line, void *arg)
 {
+	(void)e;
 	(void)arg;
 	snprintf(sink_line, sizeof(sink_line), "%s", line);
 }

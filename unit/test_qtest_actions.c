@@ -39,8 +39,9 @@ static struct {
 } evs[MAX_EVENTS];
 static int nevs;
 
-static void capture(const char *line, void *arg)
+static void capture(const struct dm_event *e, const char *line, void *arg)
 {
+	(void)e;
 	(void)arg;
 	if (nevs == MAX_EVENTS)
 		return;
@@ -73,8 +74,8 @@ static void teardown(void)
 {
 	deinit_pci(&ctx);
 	pci_slots_clear();
-	if (vm_clock_paused())
-		vm_clock_resume();
+	vm_clock_resume();
+	vm_reset(&ctx, "next test"); /* powered on again, with no device left to reset */
 }
 
 static int suite_cleanup(void)

@@ -3,8 +3,9 @@
 /*
  * The small helpers of dm_util.h, each written once: width masks for the access
  * paths (mem_access, inout_access, PCI config) and the front ends, the
- * monotonic clock and ns -> timespec/itimerspec for the timer core, the devices
- * and the front ends, and the checked mutex operations everyone locks with.
+ * monotonic clock and the timespec/itimerspec conversions for the VM clock, the
+ * guest clocks, the devices and the front ends, and the checked mutex
+ * operations everyone locks with.
  * Host-agnostic: built into acrn-dm too (devicemodel/acrn/dm_util.c).
  */
 #include <errno.h>
@@ -30,7 +31,16 @@ uint64_t mono_ns(void)
 		pr_err_rl("clock_gettime(CLOCK_MONOTONIC): %s\n", strerror(errno));
 		return 0;
 	}
-	return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
+	return timespec_to_ns(&ts);
+}
+
+uint64_t timespec_to_ns(const struct timespec *ts)
+{
+	uint64_t sec = (uint64_t)ts->tv_sec, nsec = (uint64_t)ts->tv_nsec;
+
+	if (sec > (UINT64_MAX - nsec) / NS_PER_SEC)
+		return UINT64_MAX;
+	return sec * NS_PER_SEC + nsec;
 }
 
 struct timespec ns_to_timespec(uint64_t ns)

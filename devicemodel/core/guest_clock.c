@@ -267,7 +267,7 @@ static int cpuclock_read_ns(struct guest_clock *gc, uint64_t *ns)
 
 	if (clock_gettime(gc->cpuclock, &ts) != 0)
 		return errno == EINVAL ? -ESRCH : -errno;
-	*ns = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	*ns = timespec_to_ns(&ts);
 	return 0;
 }
 

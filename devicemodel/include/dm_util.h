@@ -3,7 +3,7 @@
 /*
  * Small helpers with one home each (core/dm_util.c; wdt-dm extension, ACRN has
  * no such header): the all-ones value of an access width, the monotonic clock
- * in ns, ns as a timespec and as a one-shot itimerspec, and mutex lock/unlock
+ * in ns, timespec <-> ns and ns as a one-shot itimerspec, and mutex lock/unlock
  * whose failure is logged rather than ignored.  Host-agnostic: the devices use
  * them, so the same file is built into acrn-dm (devicemodel/acrn/).
  */
@@ -19,6 +19,8 @@ uint64_t width_mask(int bytes);
 
 /* CLOCK_MONOTONIC in ns; 0, logged, if the clock cannot be read. */
 uint64_t mono_ns(void);
+/* ts (not negative) in ns, saturating at UINT64_MAX. */
+uint64_t timespec_to_ns(const struct timespec *ts);
 struct timespec ns_to_timespec(uint64_t ns);
 /* A one-shot timer value of ns (no interval); 0 disarms. */
 struct itimerspec ns_to_itimerspec(uint64_t ns);

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Copyright (c) 2026 The wdt-dm authors */
 /*
- * THE shared timer thread and the VM clock (docs/design.rst section 5; API in
- * timer.h and vm_clock.h).  Every armed acrn_timer of every device sits in one
- * binary min-heap keyed by (VM deadline, arming sequence).  In realtime mode
+ * The VM clock (vm_clock.h) and THE shared timer thread that runs every
+ * device timer on it (ACRN's acrn_timer API, timer.h; docs/design.rst
+ * section 5): one object, as deadlines are VM time.  Every armed acrn_timer
+ * of every device sits in one binary min-heap keyed by (VM deadline, arming
+ * sequence).  In realtime mode
  * one thread blocks in read() on one CLOCK_MONOTONIC timerfd armed
  * (TFD_TIMER_ABSTIME) for the heap's root; whoever arms an earlier deadline,
  * pauses, resumes or shuts down simply re-arms that same timerfd, which wakes
@@ -99,11 +101,6 @@ static uint64_t sat_mul(uint64_t a, uint64_t b)
 static bool ts_valid(const struct timespec *ts)
 {
 	return ts->tv_sec >= 0 && ts->tv_nsec >= 0 && ts->tv_nsec < (long)NS_PER_SEC;
-}
-
-static uint64_t ts_to_ns(const struct timespec *ts)
-{
-	return sat_add(sat_mul((uint64_t)ts->tv_sec, NS_PER_SEC), (uint64_t)ts->tv_nsec);
 }
 
 static bool timer_valid(const struct acrn_timer *t)
@@ -414,7 +411,7 @@ static int32_t settime_common(struct acrn_timer *t, const struct itimerspec *v, 
 
 	if (rc)
 		return rc;
-	value = ts_to_ns(&v->it_value);
+	value = timespec_to_ns(&v->it_value);
 	dm_mutex_lock(&core.lock);
 	if (value == 0) {
 		disarm_locked(t);
@@ -430,7 +427,7 @@ static int32_t settime_common(struct acrn_timer *t, const struct itimerspec *v, 
 	deadline = absolute ? value : sat_add(now, value);
 	if (deadline < now)
 		deadline = now; /* a past absolute time fires at once, never "before now" */
-	rc = arm_locked(t, deadline, ts_to_ns(&v->it_interval));
+	rc = arm_locked(t, deadline, timespec_to_ns(&v->it_interval));
 	dm_mutex_unlock(&core.lock);
 	return rc;
 }
@@ -630,23 +627,29 @@ uint64_t vm_clock_now_ns(void)
 	return now;
 }
 
-void vm_clock_pause(void)
+bool vm_clock_pause(void)
 {
+	bool was_running;
+
 	dm_mutex_lock(&core.lock);
-	if (!core.paused) {
+	was_running = !core.paused;
+	if (was_running) {
 		core.pause_start = mono_ns();
 		core.paused = true;
 		rearm_timerfd_locked(); /* disarms: no callback runs while paused */
 	}
 	dm_mutex_unlock(&core.lock);
+	return was_running;
 }
 
-void vm_clock_resume(void)
+bool vm_clock_resume(void)
 {
+	bool was_paused;
 	uint64_t mono;
 
 	dm_mutex_lock(&core.lock);
-	if (core.paused) {
+	was_paused = core.paused;
+	if (was_paused) {
 		mono = mono_ns();
 		if (mono > core.pause_start)
 			core.paused_total = sat_add(core.paused_total, mono - core.pause_start);
@@ -654,6 +657,7 @@ void vm_clock_resume(void)
 		rearm_timerfd_locked();
 	}
 	dm_mutex_unlock(&core.lock);
+	return was_paused;
 }
 
 bool vm_clock_paused(void)
