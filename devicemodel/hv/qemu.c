@@ -495,6 +495,9 @@ static void qemu_do_action(struct qemu_fe *fe, const struct vm_action_req *r)
 	case DM_WDT_ACTION_PAUSE:
 		qmp_request(fe, QMP_WANT_STOP);
 		break;
+	case DM_WDT_ACTION_SHUTDOWN:
+	case DM_WDT_ACTION_INJECT_NMI:
+		/* FIXME(h16): system_powerdown / inject-nmi over QMP, after the split */
 	case DM_WDT_ACTION_DEBUG:
 	case DM_WDT_ACTION_NONE:
 		break; /* the WATCHDOG event is all there is */

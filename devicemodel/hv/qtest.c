@@ -37,6 +37,7 @@
 
 #include "chardev.h"
 #include "dm_event.h"
+#include "elfcore.h"
 #include "frontend.h"
 #include "hexdigit.h"
 #include "guest_ram.h"
@@ -149,9 +150,28 @@ static const struct vm_fe_ops qtest_fe_ops = {
 
 /* ---- actions and VM control (also run for QMP, under q->lock) ---- */
 
+/* r's post-mortem dump of guest RAM, the VM paused around it as QEMU's dump does. */
+static void qtest_dump(struct qtest *q, const struct vm_action_req *r)
+{
+	struct elfcore_range ranges[2];
+	bool was_paused = vm_clock_paused();
+
+	if (!was_paused) {
+		vm_clock_pause();
+		dm_event_emit("STOP", "\"reason\": \"dump\"");
+	}
+	vm_dump_ranges(q->ctx, r, ranges, guest_ram_ranges(ranges, 2));
+	if (!was_paused) {
+		vm_clock_resume();
+		dm_event_emit("RESUME", "%s", "");
+	}
+}
+
 /* Carries out one requested action the way QEMU would under qtest. */
 static void qtest_do_action(struct qtest *q, const struct vm_action_req *r)
 {
+	if (r->dump.dir[0])
+		qtest_dump(q, r);
 	switch (r->action) {
 	case DM_WDT_ACTION_RESET:
 		vm_reset(q->ctx, "watchdog");
@@ -159,6 +179,10 @@ static void qtest_do_action(struct qtest *q, const struct vm_action_req *r)
 	case DM_WDT_ACTION_POWEROFF:
 		dm_event_emit("SHUTDOWN", "\"guest\": false, \"reason\": \"watchdog\"");
 		__atomic_store_n(&q->quit, true, __ATOMIC_RELEASE);
+		break;
+	case DM_WDT_ACTION_SHUTDOWN:
+	case DM_WDT_ACTION_INJECT_NMI:
+		vm_guest_request_event(r->action);
 		break;
 	case DM_WDT_ACTION_PAUSE:
 		if (!vm_clock_paused()) {
@@ -964,6 +988,7 @@ static const struct dm_frontend qtest_frontend = {
 	.clock = VM_CLOCK_VIRTUAL,
 	.preassign_bars = true,
 	.stall_clock = "virtual",
+	.can_dump = true,
 	.selected = qtest_selected,
 	.prepare = qtest_prepare,
 	.no_guest_time = qtest_no_guest_time,

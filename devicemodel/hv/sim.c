@@ -1276,6 +1276,10 @@ static void sim_do_action(struct sim *s, const struct vm_action_req *r)
 		dm_event_emit("SHUTDOWN", "\"guest\": false, \"reason\": \"watchdog\"");
 		sim_set_gate(s, &s->stop);
 		break;
+	case DM_WDT_ACTION_SHUTDOWN:
+	case DM_WDT_ACTION_INJECT_NMI:
+		vm_guest_request_event(r->action);
+		break;
 	case DM_WDT_ACTION_PAUSE:
 		if (!vm_clock_paused()) {
 			vm_clock_pause();

@@ -38,6 +38,7 @@ struct dm_frontend {
 	enum vm_clock_mode clock;
 	bool preassign_bars;           /* false: firmware programs BARs (QEMU) */
 	const char *stall_clock;       /* default vcpu-stall clock= for this front end */
+	bool can_dump;                 /* carries out dump= (it has the guest's memory) */
 	/* Whether this front end was selected by the options. */
 	bool (*selected)(const struct dm_options *o);
 	/* Before devices are created: validate options, set ctx->vcpu_num.  0 or -errno
