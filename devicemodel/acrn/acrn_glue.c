@@ -30,6 +30,7 @@
  * - VM time is CLOCK_MONOTONIC, as ACRN's timers use it: time the VM spends
  *   paused counts.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>

@@ -40,6 +40,10 @@ static void usage(FILE *f)
 		"  -s <slot>[:<func>],<emul>[,<opts>]  add a PCI device (e.g. -s 5,wdt-i6300esb)\n"
 		"  --vcpu-stall <opts>     add the vCPU stall detector: base=<addr>,vcpus=<n>,\n"
 		"                          clock=procfs|cputime|monotonic|virtual,action=<action>\n"
+		"device options (wdt-i6300esb, --vcpu-stall):\n"
+		"    action=<action>       what the watchdog does when it runs out (default reset)\n"
+		"    dump=<dir>            first write the guest's memory as an ELF core into dir\n"
+		"    dump_timeout=<s>      the action waits for the dump at most s seconds (60)\n"
 		"  -U, --uuid <uuid>       the VM's UUID (generated when absent)\n"
 		"  --events <file|->       write events as JSON lines\n"
 		"  --qtest stdio|unix:PATH[,server=on]\n"
@@ -50,7 +54,7 @@ static void usage(FILE *f)
 		"  -v, --verbose           more log output (repeat for debug)\n"
 		"  -h, --help              this text\n"
 		"      --version           print the version\n"
-		"actions: reset|poweroff|pause|debug|none\n");
+		"actions: reset|shutdown|poweroff|pause|debug|none|inject-nmi\n");
 }
 
 static int usage_error(const char *what, const char *arg)
