@@ -75,6 +75,7 @@ static void put_phdr(uint8_t *p, uint32_t type, uint64_t off, uint64_t paddr, ui
 	ph.p_type = type;
 	ph.p_offset = off;
 	ph.p_paddr = paddr;
+	ph.p_vaddr = type == PT_LOAD ? paddr : 0; /* QEMU 7.2: no virtual address -> p_paddr */
 	ph.p_filesz = size;
 	ph.p_memsz = size;
 	memcpy(p, &ph, sizeof(ph));

@@ -6,7 +6,8 @@
  *
  *   ELF64 header       ET_CORE, EM_X86_64, ELFDATA2LSB, e_phoff 64
  *   program headers    one PT_NOTE, then one PT_LOAD per RAM range
- *                      (p_paddr: guest-physical address, p_vaddr 0,
+ *                      (p_paddr: guest-physical address, p_vaddr the
+ *                      same, as QEMU 7.2 writes it without paging,
  *                      p_filesz = p_memsz = the range's size)
  *   notes              per vCPU an NT_PRSTATUS note "CORE" (struct
  *                      elf_prstatus, pid = vCPU index + 1), then per vCPU a
