@@ -150,21 +150,24 @@ static const struct vm_fe_ops qtest_fe_ops = {
 
 /* ---- actions and VM control (also run for QMP, under q->lock) ---- */
 
-/* r's post-mortem dump of guest RAM, the VM paused around it as QEMU's dump does. */
-static void qtest_dump(struct qtest *q, const struct vm_action_req *r)
+/* r's post-mortem dump of guest RAM, the VM paused around it as QEMU's dump does.
+ * 0 or -errno; the action follows either way. */
+static int qtest_dump(struct qtest *q, const struct vm_action_req *r)
 {
 	struct elfcore_range ranges[2];
 	bool was_paused = vm_clock_paused();
+	int rc;
 
 	if (!was_paused) {
 		vm_clock_pause();
 		dm_event_emit("STOP", "\"reason\": \"dump\"");
 	}
-	vm_dump_ranges(q->ctx, r, ranges, guest_ram_ranges(ranges, 2));
+	rc = vm_dump_ranges(q->ctx, r, ranges, guest_ram_ranges(ranges, 2));
 	if (!was_paused) {
 		vm_clock_resume();
 		dm_event_emit("RESUME", "%s", "");
 	}
+	return rc;
 }
 
 /* Carries out one requested action the way QEMU would under qtest. */
