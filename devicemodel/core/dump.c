@@ -130,17 +130,21 @@ int vm_dump_open(struct vmctx *ctx, const struct vm_action_req *r, char *path, u
 }
 
 void vm_dump_event(const struct vm_action_req *r, const char *path, uint64_t size,
-		   uint64_t ns, int err)
+		   uint64_t ns, int err, const char *why)
 {
 	char epath[2 * (DM_DUMP_DIR_MAX + 96)], edev[2 * VM_REQ_STR], eid[2 * VM_REQ_STR];
+	char ewhy[2 * VM_DUMP_WHY_MAX];
 
 	dm_event_escape(path ? path : "", epath, sizeof(epath));
 	dm_event_escape(r->device, edev, sizeof(edev));
 	dm_event_escape(r->id, eid, sizeof(eid));
+	if (!why)
+		why = err == -ETIMEDOUT ? "timed out" : strerror(-err);
+	dm_event_escape(why, ewhy, sizeof(ewhy));
 	if (err)
 		dm_event_emit("DUMP", "\"device\": \"%s\", \"id\": \"%s\", \"path\": \"%s\", "
 			      "\"error\": \"%s\", \"duration_us\": %" PRIu64, edev, eid, epath,
-			      err == -ETIMEDOUT ? "timed out" : strerror(-err), ns / 1000);
+			      ewhy, ns / 1000);
 	else
 		dm_event_emit("DUMP", "\"device\": \"%s\", \"id\": \"%s\", \"path\": \"%s\", "
 			      "\"size\": %" PRIu64 ", \"duration_us\": %" PRIu64, edev, eid, epath,
@@ -157,7 +161,7 @@ int vm_dump_ranges(struct vmctx *ctx, const struct vm_action_req *r,
 	int fd = vm_dump_open(ctx, r, path, sizeof(path)), rc;
 
 	if (fd < 0) {
-		vm_dump_event(r, fd == -ENAMETOOLONG ? NULL : path, 0, now_ns() - start, fd);
+		vm_dump_event(r, fd == -ENAMETOOLONG ? NULL : path, 0, now_ns() - start, fd, NULL);
 		return fd;
 	}
 	rc = elfcore_write(fd, ranges, n, ctx->vcpu_num, &lim, &written);
@@ -165,6 +169,6 @@ int vm_dump_ranges(struct vmctx *ctx, const struct vm_action_req *r,
 		rc = -errno;
 	if (rc)
 		unlink(path);
-	vm_dump_event(r, path, written, now_ns() - start, rc);
+	vm_dump_event(r, path, written, now_ns() - start, rc, NULL);
 	return rc;
 }

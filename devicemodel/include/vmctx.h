@@ -108,9 +108,11 @@ struct elfcore_range;
  * fd (O_CLOEXEC) or -errno.
  */
 int vm_dump_open(struct vmctx *ctx, const struct vm_action_req *r, char *path, unsigned long n);
-/* The DUMP event: path, size and duration, or the error (err < 0). */
+/* The DUMP event: path, size and duration, or the error (err < 0), told by why
+ * (at most VM_DUMP_WHY_MAX bytes are kept; NULL: strerror, "timed out"). */
+#define VM_DUMP_WHY_MAX 160
 void vm_dump_event(const struct vm_action_req *r, const char *path, uint64_t size,
-		   uint64_t ns, int err);
+		   uint64_t ns, int err, const char *why);
 /*
  * The whole dump for front ends that own the guest's RAM: a new file, the
  * ranges as an ELF core for the VM's vCPUs, bounded by r->dump.timeout_s,
