@@ -1,15 +1,18 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Copyright (c) 2026 The wdt-dm authors */
 /*
- * Unit tests of the QEMU front end (devicemodel/hv/qemu.c, docs/design.rst section 7)
+ * Unit tests of the QEMU front end (devicemodel/hv/qemu*.c, docs/design.rst section 7)
  * without QEMU: the proxy protocol is spoken over an in-process socketpair to
  * a "test-dev" at 0:5.0, and QMP over a second one.  Covers dispatch of config
  * and BAR messages (absolute BAR addresses), message reassembly, hostile input
  * (sizes, commands, fds), the once-per-system-reset VM reset, INTx eventfds,
  * QMP event merging with the VM clock, and actions turned into QMP commands.
- * The .c is included so its static helpers can be driven directly.
+ * Its three .c files are included so their static helpers can be driven
+ * directly (the Makefile links this binary without their objects).
  */
 #include "../devicemodel/hv/qemu.c"
+#include "../devicemodel/hv/qemu_proxy.c"
+#include "../devicemodel/hv/qemu_qmp.c"
 
 #include "pci_testdev.h"
 #include "proxy_peer.h"
@@ -19,7 +22,7 @@
 #define T_BAR0 0xc0000000U
 
 _Static_assert(PROXY_PEER_HDR_SIZE == MPQEMU_HDR_SIZE && PROXY_PEER_HDR_LEN == MPQEMU_HDR_LEN,
-	       "unit/proxy_peer.h and hv/qemu.c disagree on the message header");
+	       "unit/proxy_peer.h and hv/qemu_proxy.c disagree on the message header");
 
 static struct vmctx tctx;
 static struct proxy_conn *tc;

@@ -2,7 +2,7 @@
 /* Copyright (c) 2026 The wdt-dm authors */
 /*
  * A fake qemu-system-x86_64 for the e2e test of wdt-dm's QEMU front end
- * (devicemodel/hv/qemu.c; wire format in docs/design.rst section 9).
+ * (devicemodel/hv/qemu_proxy.c; wire format in docs/design.rst section 9).
  * wdt-dm starts it exactly as it starts QEMU; it picks the proxy and QMP fds
  * out of the appended options, plays QEMU's side of the QMP handshake, then
  * sends good and hostile proxy messages: unknown commands, wrong and oversized

@@ -2,10 +2,11 @@
 /* Copyright (c) 2026 The wdt-dm authors */
 /*
  * libFuzzer harness 4 (issue 7): the QEMU x-pci-proxy-dev message stream
- * (docs/design.rst section 9) and QEMU's QMP output, as hv/qemu.c
- * receives them.  hv/qemu.c keeps its message handling static, so this file
- * includes it (the SPDK unit-test pattern, docs/design.rst §8) and drives its real
- * entry points: qemu_fe_open() creates the socketpair of a wdt-i6300esb at
+ * (docs/design.rst section 9) and QEMU's QMP output, as the QEMU front end
+ * receives them.  hv/qemu_proxy.c and hv/qemu_qmp.c keep their message
+ * handling static, so this file includes them with hv/qemu.c (the SPDK
+ * unit-test pattern, docs/design.rst §8) and drives their real entry points:
+ * qemu_fe_open() creates the socketpair of a wdt-i6300esb at
  * slot 5 with BARs unassigned as under QEMU, the harness writes chunks to
  * QEMU's end of it (raw bytes or well-formed messages with any command
  * number, declared size and fd count, split anywhere, with SCM_RIGHTS fds on
@@ -16,6 +17,8 @@
  * after each input), and the timer invariants hold.
  */
 #include "../../devicemodel/hv/qemu.c"
+#include "../../devicemodel/hv/qemu_proxy.c"
+#include "../../devicemodel/hv/qemu_qmp.c"
 
 #include "../proxy_peer.h"
 #include "fuzz.h"

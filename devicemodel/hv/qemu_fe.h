@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Copyright (c) 2026 The wdt-dm authors */
+/*
+ * The QEMU front end's own header (docs/design.rst section 7, "qemu"), private
+ * to its three files: hv/qemu.c supervises the QEMU process (command line,
+ * spawn, signals, reaping, the poll loop), hv/qemu_proxy.c serves the
+ * x-pci-proxy-dev connections (docs/design.rst section 9) and hv/qemu_qmp.c is
+ * the client of QEMU's QMP monitor.  All three share one struct qemu_fe, which
+ * only the loop's thread touches, except where a field says otherwise.
+ */
+#ifndef _QEMU_FE_H_
+#define _QEMU_FE_H_
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "pci_core.h"
+
+struct vmctx;
+
+/* Sizes of the proxy messages (the full wire layout is in hv/qemu_proxy.c). */
+#define MPQEMU_HDR_SIZE 16      /* int32 cmd, 4 bytes padding, uint64 size */
+#define MPQEMU_MAX_PAYLOAD 192  /* QEMU's payload union */
+#define MPQEMU_MAX_FDS 8
+#define MPQEMU_IRQFD_COUNT 2    /* INTx trigger, resample */
+
+#define PROXY_MAX_DEVS (PCI_MAX_SLOTS * PCI_MAX_FUNCS)
+#define QMP_IN_MAX 8192
+#define QMP_OUT_MAX 1024
+
+/* One x-pci-proxy-dev connection. */
+struct proxy_conn {
+	struct pci_vdev *dev;
+	int sock;  /* our end, non-blocking, CLOEXEC; -1 once closed */
+	int peer;  /* QEMU's end until QEMU is started */
+	uint8_t buf[MPQEMU_HDR_SIZE + MPQEMU_MAX_PAYLOAD];
+	size_t have;
+	uint64_t size; /* payload length of the message being read */
+	int fds[MPQEMU_MAX_FDS];
+	int nfds;
+	bool fds_lost;  /* more than MPQEMU_MAX_FDS or a truncated cmsg */
+	/* INTx eventfds (SET_IRQFD); intx() may run on the timer thread */
+	pthread_mutex_t irq_lock;
+	int irqfd[MPQEMU_IRQFD_COUNT];
+};
+
+/* QMP commands we may owe QEMU before the handshake is done; sent in this order. */
+enum qmp_want { QMP_WANT_QUIT = 1, QMP_WANT_STOP = 2, QMP_WANT_RESET = 4, QMP_WANT_CONT = 8 };
+
+struct qemu_fe {
+	struct vmctx *ctx;
+	struct proxy_conn conns[PROXY_MAX_DEVS];
+	int nconns;
+
+	int sigfd;
+	pthread_mutex_t ev_lock; /* action_pending() runs on the timer thread */
+	int evfd;
+
+	int qmp, qmp_peer;
+	char qin[QMP_IN_MAX];
+	size_t qin_len;
+	bool qin_overflow;
+	char qout[QMP_OUT_MAX];
+	size_t qout_len;
+	bool qmp_greeted, qmp_ready;
+	unsigned int qmp_want;
+	unsigned int host_want;    /* from wdt-dm's own monitor (any thread, atomic) */
+
+	pid_t pid;
+	bool exited;
+	int status;
+
+	uint64_t spin_ns;          /* PROXY_SPIN_NS, or 0 on a single CPU */
+	bool reset_armed;          /* guest ran since the last VM reset */
+	const char *reset_reason;  /* for the next VM reset */
+
+	int stop_signal;           /* signal that asked us to stop, 0: none */
+	int stop_stage;            /* 0 none, 1 quit sent, 2 SIGTERM sent, 3 SIGKILL sent */
+	uint64_t stop_deadline;
+};
+
+/* hv/qemu.c: process supervision. */
+uint64_t mono_ns(void);
+void close_fd(int *fd);
+/* Records QEMU's vCPU thread ids in the VM context (once QMP is ready). */
+void qemu_find_vcpu_threads(struct qemu_fe *fe);
+
+/* hv/qemu_proxy.c: the x-pci-proxy-dev connections. */
+/* Marks every connection closed and sets up its lock; 0 or -errno. */
+int proxy_conns_init(struct qemu_fe *fe);
+/* One connection per PCI device outside slot 0; 0 or -errno. */
+int conns_create(struct qemu_fe *fe);
+/* Reads and serves complete messages; -errno to drop the connection. */
+int conn_readable(struct qemu_fe *fe, struct proxy_conn *c);
+void conn_close(struct proxy_conn *c);
+/* Closes every connection and destroys its lock. */
+void proxy_conns_fini(struct qemu_fe *fe);
+/* INTx of dev (any thread): asserting writes the trigger eventfd. */
+void proxy_intx(struct qemu_fe *fe, struct pci_vdev *dev, int level);
+
+/* hv/qemu_qmp.c: the QMP client. */
+void qmp_flush(struct qemu_fe *fe);
+void qmp_send(struct qemu_fe *fe, const char *cmd);
+/* Sends the QMP_WANT_* commands w once QMP is usable. */
+void qmp_request(struct qemu_fe *fe, unsigned int w);
+void qmp_readable(struct qemu_fe *fe);
+
+#endif /* _QEMU_FE_H_ */

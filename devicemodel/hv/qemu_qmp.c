@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Copyright (c) 2026 The wdt-dm authors */
+/*
+ * The QEMU front end's client of QEMU's own QMP monitor (docs/design.rst
+ * section 7, "qemu"), on a socketpair QEMU gets as `-mon mode=control`: the
+ * handshake, the commands that carry out actions (reset -> system_reset,
+ * poweroff -> quit, pause -> stop, and cont), owed until QMP is ready, and a
+ * small scanner of QEMU's JSON lines.  QMP events of QEMU are merged into our
+ * event stream with "source": "qemu" (docs/device.rst section 3); STOP/RESUME
+ * also pause/resume the VM clock, so the watchdog does not count while QEMU is
+ * stopped.  QEMU's output is trusted no more than a guest's: overlong lines are
+ * skipped, event names and data are checked before they are re-emitted.
+ */
+#define pr_prefix "qemu: "
+
+#include <ctype.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "dm_event.h"
+#include "log.h"
+#include "log_ratelimit.h"
+#include "qemu_fe.h"
+#include "vm_clock.h"
+
+#define QMP_EVENT_DATA_MAX 400  /* fits dm_event_emit's data buffer with our fields */
+
+void qmp_flush(struct qemu_fe *fe)
+{
+	while (fe->qmp >= 0 && fe->qout_len) {
+		ssize_t n = send(fe->qmp, fe->qout, fe->qout_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK) {
+				pr_warn("QMP write: %s\n", strerror(errno));
+				close_fd(&fe->qmp);
+			}
+			return;
+		}
+		memmove(fe->qout, fe->qout + n, fe->qout_len - (size_t)n);
+		fe->qout_len -= (size_t)n;
+	}
+}
+
+void qmp_send(struct qemu_fe *fe, const char *cmd)
+{
+	int n;
+
+	if (fe->qmp < 0)
+		return;
+	n = snprintf(fe->qout + fe->qout_len, sizeof(fe->qout) - fe->qout_len,
+		     "{\"execute\": \"%s\"}\n", cmd);
+	if (n < 0 || (size_t)n >= sizeof(fe->qout) - fe->qout_len) {
+		pr_warn("QMP output full, %s dropped\n", cmd);
+		return;
+	}
+	fe->qout_len += (size_t)n;
+	pr_info("QMP -> %s\n", cmd);
+	qmp_flush(fe);
+}
+
+/* Sends what is owed once QMP is usable; quit makes the others pointless. */
+static void qmp_send_wanted(struct qemu_fe *fe)
+{
+	if (!fe->qmp_ready || !fe->qmp_want)
+		return;
+	if (fe->qmp_want & QMP_WANT_QUIT) {
+		qmp_send(fe, "quit");
+	} else {
+		if (fe->qmp_want & QMP_WANT_RESET)
+			qmp_send(fe, "system_reset");
+		if (fe->qmp_want & QMP_WANT_STOP)
+			qmp_send(fe, "stop");
+		if (fe->qmp_want & QMP_WANT_CONT)
+			qmp_send(fe, "cont");
+	}
+	fe->qmp_want = 0;
+}
+
+void qmp_request(struct qemu_fe *fe, unsigned int w)
+{
+	fe->qmp_want |= w;
+	if (fe->qmp < 0) {
+		/* No monitor left: the only thing we can still do is end QEMU. */
+		pr_warn("QMP is closed; cannot carry out the action\n");
+		if (w == QMP_WANT_QUIT && fe->pid > 0 && !fe->exited)
+			kill(fe->pid, SIGTERM);
+		return;
+	}
+	qmp_send_wanted(fe);
+}
+
+/* Length of the JSON object or array starting at p, or 0 if it does not end. */
+static size_t json_span(const char *p)
+{
+	int depth = 0;
+	bool in_str = false;
+
+	for (const char *q = p; *q; q++) {
+		if (in_str) {
+			if (*q == '\\' && q[1])
+				q++;
+			else if (*q == '"')
+				in_str = false;
+			continue;
+		}
+		if (*q == '"')
+			in_str = true;
+		else if (*q == '{' || *q == '[')
+			depth++;
+		else if ((*q == '}' || *q == ']') && --depth == 0)
+			return (size_t)(q - p) + 1;
+	}
+	return 0;
+}
+
+/*
+ * Value after the first "key": at or after start, or NULL.  Good enough for
+ * QEMU's own output, whose top-level keys come before any nested string.
+ */
+static const char *json_value(const char *start, const char *key)
+{
+	char pat[40];
+	const char *p;
+
+	snprintf(pat, sizeof(pat), "\"%s\"", key);
+	p = strstr(start, pat);
+	if (!p)
+		return NULL;
+	p += strlen(pat);
+	while (*p == ' ')
+		p++;
+	if (*p != ':')
+		return NULL;
+	p++;
+	while (*p == ' ')
+		p++;
+	return p;
+}
+
+/* Copies an event name ([A-Z0-9_], quoted at p) into out; false if not one. */
+static bool qmp_event_name(const char *p, char *out, size_t n)
+{
+	size_t i = 0;
+
+	if (!p || *p++ != '"')
+		return false;
+	while (*p && *p != '"') {
+		if (i + 1 >= n || !(isupper((unsigned char)*p) || isdigit((unsigned char)*p) ||
+				     *p == '_'))
+			return false;
+		out[i++] = *p++;
+	}
+	out[i] = '\0';
+	return *p == '"' && i > 0;
+}
+
+/*
+ * Re-emits a QEMU event in our stream: QEMU's data members plus
+ * "source": "qemu".  Data that does not look like one printable JSON object
+ * of modest size is left out rather than trusted.
+ */
+static void qmp_event(struct qemu_fe *fe, const char *line)
+{
+	const char *p = json_value(line, "event");
+	char name[33], data[QMP_EVENT_DATA_MAX + 1] = "";
+	size_t span;
+
+	if (!qmp_event_name(p, name, sizeof(name))) {
+		pr_warn_rl("QMP: unreadable event line\n");
+		return;
+	}
+	p = json_value(p, "data");
+	if (p && *p == '{' && (span = json_span(p)) >= 2 && span - 2 <= QMP_EVENT_DATA_MAX) {
+		bool ok = true;
+
+		for (size_t i = 1; i + 1 < span; i++)
+			ok &= isprint((unsigned char)p[i]) != 0;
+		if (ok) {
+			memcpy(data, p + 1, span - 2);
+			data[span - 2] = '\0';
+		}
+	}
+	if (!strcmp(name, "STOP") && !vm_clock_paused())
+		vm_clock_pause();
+	else if (!strcmp(name, "RESUME") && vm_clock_paused())
+		vm_clock_resume();
+	pr_info("QMP <- event %s {%s}\n", name, data);
+	(void)fe;
+	dm_event_emit(name, "%s%s\"source\": \"qemu\"", data, data[0] ? ", " : "");
+}
+
+static void qmp_line(struct qemu_fe *fe, const char *line)
+{
+	if (!fe->qmp_greeted && json_value(line, "QMP")) {
+		fe->qmp_greeted = true;
+		qmp_send(fe, "qmp_capabilities");
+	} else if (json_value(line, "event")) {
+		qmp_event(fe, line);
+	} else if (json_value(line, "error")) {
+		pr_warn_rl("QMP error reply: %.200s\n", line);
+	} else if (!fe->qmp_ready && json_value(line, "return")) {
+		fe->qmp_ready = true;
+		pr_info("QMP ready\n");
+		qemu_find_vcpu_threads(fe);
+		qmp_send_wanted(fe);
+	}
+}
+
+void qmp_readable(struct qemu_fe *fe)
+{
+	for (;;) {
+		ssize_t n = recv(fe->qmp, fe->qin + fe->qin_len, sizeof(fe->qin) - 1 - fe->qin_len,
+				 MSG_DONTWAIT);
+		char *nl, *start;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (n <= 0) {
+			pr_info("QMP closed\n");
+			close_fd(&fe->qmp);
+			return;
+		}
+		fe->qin_len += (size_t)n;
+		fe->qin[fe->qin_len] = '\0';
+		start = fe->qin;
+		while ((nl = strchr(start, '\n')) != NULL) {
+			*nl = '\0';
+			if (!fe->qin_overflow)
+				qmp_line(fe, start);
+			fe->qin_overflow = false;
+			start = nl + 1;
+		}
+		fe->qin_len -= (size_t)(start - fe->qin);
+		memmove(fe->qin, start, fe->qin_len);
+		if (fe->qin_len == sizeof(fe->qin) - 1) {
+			/* A line longer than we care for: skip it up to its newline. */
+			pr_warn_rl("QMP line over %zu bytes skipped\n", sizeof(fe->qin));
+			fe->qin_overflow = true;
+			fe->qin_len = 0;
+		}
+	}
+}
