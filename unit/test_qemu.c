@@ -13,6 +13,7 @@
 #include "../devicemodel/hv/qemu.c"
 #include "../devicemodel/hv/qemu_proxy.c"
 #include "../devicemodel/hv/qemu_qmp.c"
+#include "../devicemodel/hv/qemu_dump.c"
 
 #include "pci_testdev.h"
 #include "proxy_peer.h"
