@@ -92,7 +92,7 @@ int dm_wdt_check(struct vmctx *ctx, const char *device, enum dm_wdt_action actio
 		 const struct dm_wdt_dump *dump)
 {
 	(void)ctx;
-	if (!dm_wdt_action_name(action) || !strcmp(dm_wdt_action_name(action), "unknown"))
+	if (strcmp(dm_wdt_action_name(action), "unknown") == 0)
 		return -EINVAL;
 	return dump && dump->dir[0] ? check_dump_dir(device, dump->dir) : 0;
 }
