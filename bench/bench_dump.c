@@ -200,7 +200,8 @@ int main(void)
 		return 1;
 	dm_event_set_sink(on_event, NULL);
 	rc = bench_cost(256ULL << 20) || bench_cost(GIB) ||
-	     bench_latency(256ULL << 20, false) || bench_latency(256ULL << 20, true);
+	     bench_latency(256ULL << 20, false) || bench_latency(256ULL << 20, true) ||
+	     bench_latency(GIB, true);
 	dm_event_set_sink(NULL, NULL);
 	deinit_inout();
 	deinit_mem();
