@@ -556,6 +556,7 @@ static void test_dump_goes_through_getfd_and_the_action_waits_for_resume(void)
 	CU_ASSERT_EQUAL(fstat(fd, &st), 0);
 	CU_ASSERT_TRUE(S_ISREG(st.st_mode));
 	CU_ASSERT_EQUAL(st.st_mode & 07777, 0600);
+	memset(buf, 'C', 1000);
 	CU_ASSERT_EQUAL(write(fd, buf, 1000), 1000); /* QEMU writes the core */
 	close(fd);
 	qmp_line(&qfe, "{\"return\": {}, \"id\": \"wdt-dm-getfd\"}");
