@@ -87,7 +87,7 @@ ACRN_TSRCS  := hw/pci/core.c hw/pci/hostbridge.c hw/pci/irq.c hw/platform/ioapic
 ACRN_TOURS  := devicemodel/hw/pci/wdt_i6300esb.c devicemodel/hw/platform/vcpu_stall.c \
 	       devicemodel/acrn/acrn_glue.c devicemodel/acrn/dm_persist.c devicemodel/acrn/dm_pm.c \
 	       devicemodel/acrn/dm_action.c devicemodel/acrn/plat_dev.c \
-	       devicemodel/acrn/guest_clock.c
+	       devicemodel/acrn/guest_clock.c devicemodel/acrn/dm_event_data.c
 ACRN_THARN  := tests/acrn/acrn_test.c tests/acrn/acrn_hsm_stub.c tests/acrn/acrn_not_linked.c
 # ACRN's own compiler flags (its Makefile), ACRN's headers first; the glue last.
 ACRN_TCFLAGS = -std=gnu11 -D_GNU_SOURCE -DNO_OPENSSL -g -Wall -Werror -fno-strict-aliasing \

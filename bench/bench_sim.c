@@ -207,7 +207,7 @@ static int measure(const struct dm_frontend *fe, int nvcpus)
 		 SIM_RUN_S);
 	if (vm_create(&ctx, NULL, 1) != 0 || timer_core_init(VM_CLOCK_REALTIME) != 0)
 		return -1;
-	if (nvcpus && fe->prepare(&ctx, &o) != 0)
+	if (nvcpus && (fe->prepare(&ctx, &o) != 0 || dm_frontend_add_board(fe) != 0))
 		goto out_timer;
 	if (devices_up(&ctx) != 0)
 		goto out_dev;
@@ -281,7 +281,6 @@ int main(void)
 		printf("bench_sim: the sim front end is not linked in\n");
 		return 1;
 	}
-	dm_set_current_frontend(fe);
 	printf("simulated vCPUs petting at the Linux driver's rate (f=10 Hz, t=8 s: a pet every "
 	       "4 s), vcpu-stall clock=cputime, idle guest, %d s per run\n", SIM_RUN_S);
 	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)

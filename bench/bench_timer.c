@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Copyright (c) 2026 The wdt-dm authors */
 /*
- * Benchmark of the shared timer thread (core/timer.c, docs/design.rst section 5):
+ * Benchmark of the shared timer thread (core/vm_clock.c, docs/design.rst section 5):
  * expiry lateness (fire time - deadline, on the VM clock in realtime mode)
  * with 1, 64 and 4096 periodic timers whose periods are spread over
  * 1-10 ms, about 1.5 s each, then the cost of re-arming one timer among

@@ -82,6 +82,9 @@ bad "bad qtest transport" --qtest tcp:1234
 bad "two front ends" --qtest stdio --sim vcpus=1
 bad "bad device option" -s 5,wdt-i6300esb,action=explode --qtest stdio
 bad "bad vcpu-stall option" --vcpu-stall vcpus=0 --qtest stdio
+bad_says "vcpu-stall twice" "given twice" --vcpu-stall vcpus=1 --vcpu-stall vcpus=2 --qtest stdio
+bad_says "unknown platform device" "unknown platform device" --platform nosuch --qtest stdio
+bad "bad platform device option" --platform vcpu-stall,vcpus=0 --qtest stdio
 bad "stray argument" --qtest stdio stray
 bad_says "stall window on a BAR" "overlaps wdt-i6300esb" \
 	--vcpu-stall base=0x80000000 -s 5,wdt-i6300esb --qtest stdio
@@ -104,6 +107,7 @@ bad_says "procfs clock with QEMU under TCG" "not KVM vCPUs" \
 good "help" "usage:" --help
 good "version" "wdt-dm " --version
 good "qtest with a device" "OK 10" -s 5,wdt-i6300esb --qtest stdio
+good "platform device by name" "OK 10" --platform vcpu-stall,vcpus=2 --qtest stdio
 good "given uuid" "OK 10" -U 6ba7b810-9dad-11d1-80b4-00c04fd430c8 --qtest stdio
 # shellcheck disable=SC2046 # one word per option
 good "a watchdog at every slot and function" "OK 10" $(all_functions) --qtest stdio

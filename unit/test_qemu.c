@@ -30,8 +30,9 @@ static struct proxy_conn *tc;
 static int tpeer = -1, tqmp = -1;
 static char sink_line[1024];
 
-static void sink(const char *line, void *arg)
+static void sink(const struct dm_event *e, const char *line, void *arg)
 {
+	(void)e;
 	(void)arg;
 	snprintf(sink_line, sizeof(sink_line), "%s", line);
 }
@@ -453,8 +454,9 @@ static char dlines[DUMP_LINES][1024];
 static int ndlines;
 static char ddir[64];
 
-static void dump_sink(const char *line, void *arg)
+static void dump_sink(const struct dm_event *e, const char *line, void *arg)
 {
+	(void)e;
 	(void)arg;
 	if (ndlines < DUMP_LINES)
 		snprintf(dlines[ndlines++], sizeof(dlines[0]), "%s", line);

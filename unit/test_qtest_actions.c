@@ -47,8 +47,9 @@ static struct {
 } evs[MAX_EVENTS];
 static int nevs;
 
-static void capture(const char *line, void *arg)
+static void capture(const struct dm_event *e, const char *line, void *arg)
 {
+	(void)e;
 	(void)arg;
 	if (nevs == MAX_EVENTS)
 		return;
@@ -81,8 +82,8 @@ static void teardown(void)
 {
 	deinit_pci(&ctx);
 	pci_slots_clear();
-	if (vm_clock_paused())
-		vm_clock_resume();
+	vm_clock_resume();
+	vm_reset(&ctx, "next test"); /* powered on again, with no device left to reset */
 }
 
 static int suite_cleanup(void)
@@ -398,13 +399,21 @@ static uint64_t ticking(void *arg)
 
 static void dump_setup(const char *opts)
 {
-	char action[256];
+	char action[256], slot[320];
 
 	snprintf(dump_dir, sizeof(dump_dir), "/tmp/wdt-dm-unit-dump-XXXXXX");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dump_dir));
 	CU_ASSERT_EQUAL_FATAL(guest_ram_init(DUMP_RAM), 0);
 	vm_dump_set_clock(NULL, NULL, fixed_wall);
 	snprintf(action, sizeof(action), "reset,dump=%s%s", dump_dir, opts);
+	/* a front end without the guest's memory (sim) refuses dump= at start-up */
+	ctx.can_dump = false;
+	teardown();
+	snprintf(slot, sizeof(slot), "%d,wdt-i6300esb,action=%s", SLOT, action);
+	CU_ASSERT_EQUAL_FATAL(pci_parse_slot(slot), 0);
+	CU_ASSERT_EQUAL(init_pci(&ctx), -EINVAL);
+	CU_ASSERT_PTR_NULL(pci_get_vdev(0, SLOT, 0));
+	ctx.can_dump = true; /* what qtest_prepare() says */
 	bring_up(action);
 }
 
@@ -435,6 +444,7 @@ static void dump_teardown(void)
 	rmdir(dump_dir);
 	guest_ram_fini();
 	vm_dump_set_clock(NULL, NULL, NULL);
+	ctx.can_dump = false;
 }
 
 /* Writes the marker into guest RAM, arms the watchdog, steps past its expiry. */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Copyright (c) 2026 The wdt-dm authors */
 /*
- * Unit tests of the shared timer thread and the VM clock (core/timer.c,
+ * Unit tests of the shared timer thread and the VM clock (core/vm_clock.c,
  * docs/design.rst section 5).  Everything runs on the virtual clock except the
  * tests that need the real timer thread (cancel racing a running callback,
  * missed periods, wake-up, pause); those synchronise with condition

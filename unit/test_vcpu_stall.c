@@ -62,8 +62,9 @@ static int line_int(const char *line, const char *key)
 	return p ? atoi(p + strlen(key)) : -1;
 }
 
-static void capture(const char *line, void *arg)
+static void capture(const struct dm_event *e, const char *line, void *arg)
 {
+	(void)e;
 	int vcpu = line_int(line, "\"vcpu\": ");
 
 	(void)arg;
@@ -89,14 +90,15 @@ static void capture(const char *line, void *arg)
 	}
 }
 
-static void fe_stall_irq(struct vmctx *c, int vcpu)
+/* Rising edges of the detector's per-vCPU lines. */
+static void fe_plat_irq(struct vmctx *c, const char *dev, int line, int level)
 {
 	(void)c;
-	if (vcpu >= 0 && vcpu < VM_MAX_VCPUS)
-		ev.irqs[vcpu]++;
+	if (strcmp(dev, "vcpu-stall") == 0 && level && line >= 0 && line < VM_MAX_VCPUS)
+		ev.irqs[line]++;
 }
 
-static const struct vm_fe_ops test_fe = {.stall_irq = fe_stall_irq};
+static const struct vm_fe_ops test_fe = {.plat_irq = fe_plat_irq};
 
 static int suite_init(void)
 {
@@ -764,26 +766,19 @@ static void test_procfs_guest_time_that_never_moves_stops_with_no_guest_time(voi
 	fclose(err);
 }
 
-static bool fe_no_guest_time(void)
-{
-	return true;
-}
-
-/* clock=procfs under a front end whose vCPUs gain no guest time: refused at start-up. */
+/* clock=procfs where the front end says its vCPUs gain no guest time: refused at start-up. */
 static void test_procfs_refused_where_vcpus_gain_no_guest_time(void)
 {
-	static const struct dm_frontend plain = {
-		.name = "plain-threads", .stall_clock = "cputime", .no_guest_time = fe_no_guest_time,
-	};
-
 	teardown();
-	dm_set_current_frontend(&plain);
+	ctx.guest_time_src = "cputime";
+	ctx.vcpus_no_guest_time = true;
 	CU_ASSERT_EQUAL(quiet_init("vcpus=1,clock=procfs"), -EINVAL);
 	CU_ASSERT_PTR_NULL(plat_dev_find("vcpu-stall"));
 	teardown();
 	CU_ASSERT_EQUAL(quiet_init("vcpus=1,clock=cputime"), 0);
 	teardown();
-	dm_set_current_frontend(NULL);
+	ctx.guest_time_src = NULL;
+	ctx.vcpus_no_guest_time = false;
 }
 
 static void test_unknown_vcpu_thread_reports_no_thread(void)

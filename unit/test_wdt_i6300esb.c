@@ -67,8 +67,9 @@ static int intx_changes[PCI_MAX_SLOTS];
 
 /* ---- capture ------------------------------------------------------------- */
 
-static void capture(const char *line, void *arg)
+static void capture(const struct dm_event *e, const char *line, void *arg)
 {
+	(void)e;
 	(void)arg;
 	if (nlines < MAX_LINES)
 		snprintf(lines[nlines++], sizeof(lines[0]), "%s", line);

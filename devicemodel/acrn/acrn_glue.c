@@ -2,7 +2,8 @@
 /* Copyright (c) 2026 The wdt-dm authors */
 /*
  * The glue between wdt-dm's plugins and ACRN's acrn-dm: the extension API the
- * plugins call (dm_event.h, dm_reset.h, dm_vcpu.h, vm_clock_now_ns()) mapped
+ * plugins call (dm_event.h, dm_reset.h, dm_vcpu.h, dm_plat_irq(),
+ * vm_clock_now_ns()) mapped
  * onto ACRN's own facilities, and the two functions acrn-dm's main.c expects
  * from a watchdog plugin.  Built into acrn-dm's core/ by `make acrn-dm`.
  *
@@ -10,7 +11,8 @@
  *   watchdog action also goes out as ACRN's VM_EVENT_POWEROFF.  ACRN's
  *   vm_event has no type for a watchdog expiry, a stage-1 warning or a vCPU
  *   stall, so those are in the log only; there is no JSON event stream, and
- *   of dm_event.h only dm_event_emit() exists here (the plugins use no more).
+ *   of dm_event.h only dm_event_post() and the formatting (dm_event_data.c)
+ *   exist here (the plugins use no more).
  * - Watchdog actions: reset -> vm_set_suspend_mode(VM_SUSPEND_FULL_RESET)
  *   and poweroff -> VM_SUSPEND_POWEROFF, each followed by mevent_notify() so
  *   the mevent loop sees it, as ACRN's own watchdog does; shutdown ->
@@ -25,14 +27,14 @@
  *   devices' dm_pm hooks (core/dm_pm.c) with DM_PM_SUSPEND / DM_PM_RESUME.
  * - vCPUs: ACRN's vCPUs run in the hypervisor, not as threads of acrn-dm, so
  *   dm_vcpu_thread() knows none: vcpu-stall's procfs and cputime clocks stop
- *   at once with reason "no-thread"; its default clock is monotonic.  The
- *   stall interrupt has no line in ACRN and is logged instead.
+ *   at once with reason "no-thread"; its default clock is monotonic.
+ * - Platform devices' interrupts (dm_plat_irq: vcpu-stall's per-vCPU stall
+ *   interrupt) have no line in ACRN and are logged instead.
  * - VM time is CLOCK_MONOTONIC, as ACRN's timers use it: time the VM spends
  *   paused counts.
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -52,15 +54,15 @@
 
 #define GLUE_EVENT_LEN 512
 
-void dm_event_emit(const char *name, const char *data_fmt, ...)
+void dm_event_post(const struct dm_event *ev)
 {
 	char data[GLUE_EVENT_LEN];
-	va_list ap;
 
-	va_start(ap, data_fmt);
-	vsnprintf(data, sizeof(data), data_fmt, ap);
-	va_end(ap);
-	pr_notice("event %s {%s}\n", name, data);
+	if (dm_event_format_data(ev, data, sizeof(data)) < 0) {
+		pr_warn("event %s too long, dropped\n", ev->name);
+		return;
+	}
+	pr_notice("event %s {%s}\n", ev->name, data);
 }
 
 static void glue_poweroff_event(void)
@@ -83,9 +85,8 @@ static void glue_suspend(enum vm_suspend_how how)
 void dm_watchdog_expired(struct vmctx *ctx, enum dm_wdt_action action, const char *device,
 			 const char *id, const char *stage)
 {
-	pr_notice("event WATCHDOG {\"action\": \"%s\", \"device\": \"%s\", \"id\": \"%s\", "
-		  "\"stage\": \"%s\"}\n", dm_wdt_action_name(action), device ? device : "",
-		  id ? id : "", stage ? stage : "");
+	dm_event_emit("WATCHDOG", DM_EV_STR("action", dm_wdt_action_name(action)),
+		      DM_EV_STR("device", device), DM_EV_STR("id", id), DM_EV_STR("stage", stage));
 	switch (action) {
 	case DM_WDT_ACTION_RESET:
 		glue_suspend(VM_SUSPEND_FULL_RESET);
@@ -193,24 +194,25 @@ pid_t dm_vcpu_thread(struct vmctx *ctx, int vcpu, pid_t *pid)
 	return 0;
 }
 
-void dm_vcpu_stall_irq(struct vmctx *ctx, int vcpu)
+void dm_plat_irq(struct vmctx *ctx, const char *dev, int line, int level)
 {
 	static unsigned long logged;
 
 	(void)ctx;
-	if (logged++ < 10)
-		pr_warn("vcpu-stall: vcpu %d: stall interrupt (no interrupt line under ACRN)\n",
-			vcpu);
+	if (level && logged++ < 10)
+		pr_warn("%s: line %d: interrupt (no interrupt line under ACRN)\n", dev, line);
 }
 
-const char *dm_vcpu_default_clock(void)
+const char *dm_vcpu_default_clock(struct vmctx *ctx)
 {
+	(void)ctx;
 	return "monotonic";
 }
 
 /* ACRN's vCPUs run in the hypervisor: no thread of acrn-dm ever gains guest time. */
-bool dm_vcpu_gain_guest_time(void)
+bool dm_vcpu_gain_guest_time(struct vmctx *ctx)
 {
+	(void)ctx;
 	return false;
 }
 

@@ -21,7 +21,6 @@
 #include "dm_event.h"
 #include "dm_reset.h"
 #include "elfcore.h"
-#include "frontend.h"
 #include "vmctx.h"
 
 #define NS_PER_S 1000000000ULL
@@ -69,14 +68,13 @@ static int probe_dir(const char *device, const char *dir)
 	return 0;
 }
 
-static int check_dump_dir(const char *device, const char *dir)
+static int check_dump_dir(struct vmctx *ctx, const char *device, const char *dir)
 {
-	const struct dm_frontend *fe = dm_current_frontend();
 	struct stat st;
 
-	if (fe && !fe->can_dump) {
-		fprintf(stderr, "wdt-dm: %s: dump=: the %s front end has no guest memory to dump\n",
-			device, fe->name);
+	if (ctx && !ctx->can_dump) {
+		fprintf(stderr, "wdt-dm: %s: dump=: this front end has no guest memory to dump\n",
+			device);
 		return -EINVAL;
 	}
 	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
@@ -91,10 +89,9 @@ static int check_dump_dir(const char *device, const char *dir)
 int dm_wdt_check(struct vmctx *ctx, const char *device, enum dm_wdt_action action,
 		 const struct dm_wdt_dump *dump)
 {
-	(void)ctx;
 	if (strcmp(dm_wdt_action_name(action), "unknown") == 0)
 		return -EINVAL;
-	return dump && dump->dir[0] ? check_dump_dir(device, dump->dir) : 0;
+	return dump && dump->dir[0] ? check_dump_dir(ctx, device, dump->dir) : 0;
 }
 
 /* Keeps a name to [A-Za-z0-9._-]: a device name never makes a path. */
@@ -132,23 +129,19 @@ int vm_dump_open(struct vmctx *ctx, const struct vm_action_req *r, char *path, u
 void vm_dump_event(const struct vm_action_req *r, const char *path, uint64_t size,
 		   uint64_t ns, int err, const char *why)
 {
-	char epath[2 * (DM_DUMP_DIR_MAX + 96)], edev[2 * VM_REQ_STR], eid[2 * VM_REQ_STR];
-	char ewhy[2 * VM_DUMP_WHY_MAX];
+	char keep[VM_DUMP_WHY_MAX];
 
-	dm_event_escape(path ? path : "", epath, sizeof(epath));
-	dm_event_escape(r->device, edev, sizeof(edev));
-	dm_event_escape(r->id, eid, sizeof(eid));
-	if (!why)
-		why = err == -ETIMEDOUT ? "timed out" : strerror(-err);
-	dm_event_escape(why, ewhy, sizeof(ewhy));
-	if (err)
-		dm_event_emit("DUMP", "\"device\": \"%s\", \"id\": \"%s\", \"path\": \"%s\", "
-			      "\"error\": \"%s\", \"duration_us\": %" PRIu64, edev, eid, epath,
-			      ewhy, ns / 1000);
-	else
-		dm_event_emit("DUMP", "\"device\": \"%s\", \"id\": \"%s\", \"path\": \"%s\", "
-			      "\"size\": %" PRIu64 ", \"duration_us\": %" PRIu64, edev, eid, epath,
-			      size, ns / 1000);
+	if (!err) {
+		dm_event_emit("DUMP", DM_EV_STR("device", r->device), DM_EV_STR("id", r->id),
+			      DM_EV_STR("path", path ? path : ""), DM_EV_UINT("size", size),
+			      DM_EV_UINT("duration_us", ns / 1000));
+		return;
+	}
+	snprintf(keep, sizeof(keep), "%s",
+		 why ? why : err == -ETIMEDOUT ? "timed out" : strerror(-err));
+	dm_event_emit("DUMP", DM_EV_STR("device", r->device), DM_EV_STR("id", r->id),
+		      DM_EV_STR("path", path ? path : ""), DM_EV_STR("error", keep),
+		      DM_EV_UINT("duration_us", ns / 1000));
 }
 
 int vm_dump_ranges(struct vmctx *ctx, const struct vm_action_req *r,

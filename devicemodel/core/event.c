@@ -2,7 +2,8 @@
 /* Copyright (c) 2026 The wdt-dm authors */
 /*
  * Events (docs/device.rst §3): one QMP-shaped JSON object per line on the --events
- * file, each carrying the VM's UUID.  Under the virtual clock the timestamp is
+ * file, each carrying the VM's UUID, made once from the structured event
+ * (dm_event_data.c formats its data); the sink and the monitor get both.  Under the virtual clock the timestamp is
  * VM time, so scripted runs produce the same stream every time.  A write that
  * fails (disk full, closed pipe) is counted and logged once; the VM goes on.
  */
@@ -10,7 +11,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -27,9 +27,9 @@ static struct {
 	int fd; /* -1: none */
 	bool own_fd;
 	char uuid[40];
-	void (*sink)(const char *line, void *arg);
+	dm_event_sink_fn sink;
 	void *sink_arg;
-	void (*monitor)(const char *line, void *arg);
+	dm_event_sink_fn monitor;
 	void *monitor_arg;
 	unsigned long count;
 	unsigned long write_errors;
@@ -79,7 +79,7 @@ void dm_event_set_uuid(const char *uuid)
 	pthread_mutex_unlock(&ev.lock);
 }
 
-void dm_event_set_sink(void (*fn)(const char *line, void *arg), void *arg)
+void dm_event_set_sink(dm_event_sink_fn fn, void *arg)
 {
 	pthread_mutex_lock(&ev.lock);
 	ev.sink = fn;
@@ -87,7 +87,7 @@ void dm_event_set_sink(void (*fn)(const char *line, void *arg), void *arg)
 	pthread_mutex_unlock(&ev.lock);
 }
 
-void dm_event_set_monitor(void (*fn)(const char *line, void *arg), void *arg)
+void dm_event_set_monitor(dm_event_sink_fn fn, void *arg)
 {
 	pthread_mutex_lock(&ev.lock);
 	ev.monitor = fn;
@@ -113,30 +113,6 @@ unsigned long dm_event_write_errors(void)
 	n = ev.write_errors;
 	pthread_mutex_unlock(&ev.lock);
 	return n;
-}
-
-char *dm_event_escape(const char *s, char *out, unsigned long n)
-{
-	unsigned long o = 0;
-
-	if (!n)
-		return out;
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		bool ctl = c < 0x20 || c == 0x7f;
-		unsigned long need = ctl ? 6 : (c == '"' || c == '\\') ? 2 : 1;
-
-		if (o + need >= n)
-			break; /* truncate on a character boundary, keep the NUL */
-		if (ctl)
-			o += (unsigned long)snprintf(out + o, n - o, "\\u%04x", c);
-		else if (need == 2)
-			out[o++] = '\\', out[o++] = (char)c;
-		else
-			out[o++] = (char)c;
-	}
-	out[o] = '\0';
-	return out;
 }
 
 /* QMP stamps events with wall-clock time; scripted runs use VM time. */
@@ -175,19 +151,18 @@ static void event_write_locked(const char *line, size_t len)
 	}
 }
 
-void dm_event_emit(const char *name, const char *data_fmt, ...)
+void dm_event_post(const struct dm_event *e)
 {
 	char data[EVENT_LINE_MAX / 2];
 	char line[EVENT_LINE_MAX];
+	const char *name = e->name;
 	uint64_t sec, usec;
-	va_list ap;
 	int n;
 
-	va_start(ap, data_fmt);
-	n = vsnprintf(data, sizeof(data), data_fmt ? data_fmt : "", ap);
-	va_end(ap);
-	if (n < 0)
-		data[0] = '\0';
+	if (dm_event_format_data(e, data, sizeof(data)) < 0) {
+		pr_err("events: %s event too long, dropped\n", name);
+		return;
+	}
 	event_timestamp(&sec, &usec);
 
 	pthread_mutex_lock(&ev.lock);
@@ -202,9 +177,9 @@ void dm_event_emit(const char *name, const char *data_fmt, ...)
 	}
 	ev.count++;
 	if (ev.sink)
-		ev.sink(line, ev.sink_arg);
+		ev.sink(e, line, ev.sink_arg);
 	if (ev.monitor)
-		ev.monitor(line, ev.monitor_arg);
+		ev.monitor(e, line, ev.monitor_arg);
 	line[n++] = '\n';
 	event_write_locked(line, (size_t)n);
 	pthread_mutex_unlock(&ev.lock);

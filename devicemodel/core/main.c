@@ -30,6 +30,22 @@
 
 SET_DECLARE(dm_frontend_set, struct dm_frontend);
 
+#define USAGE_COLUMN 26 /* where an option's description starts */
+
+/* The platform devices' own long options, from the registry. */
+static void usage_platform(FILE *f)
+{
+	const struct plat_dev_ops *ops;
+
+	fprintf(f, "  --platform <name>[,<opts>]  add a platform device\n");
+	for (int n = 0; (ops = plat_ops_with_option(n)); n++) {
+		int len = fprintf(f, "  --%s <opts>", ops->option);
+
+		fprintf(f, "%*s%s\n", len < USAGE_COLUMN ? USAGE_COLUMN - len : 1, "",
+			ops->option_help ? ops->option_help : "");
+	}
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -37,13 +53,9 @@ static void usage(FILE *f)
 		"       wdt-dm [options] --sim <scenario>\n"
 		"       wdt-dm [options] -- qemu-system-x86_64 [qemu options]\n"
 		"options:\n"
-		"  -s <slot>[:<func>],<emul>[,<opts>]  add a PCI device (e.g. -s 5,wdt-i6300esb)\n"
-		"  --vcpu-stall <opts>     add the vCPU stall detector: base=<addr>,vcpus=<n>,\n"
-		"                          clock=procfs|cputime|monotonic|virtual,action=<action>\n"
-		"device options (wdt-i6300esb, --vcpu-stall):\n"
-		"    action=<action>       what the watchdog does when it runs out (default reset)\n"
-		"    dump=<dir>            first write the guest's memory as an ELF core into dir\n"
-		"    dump_timeout=<s>      the action waits for the dump at most s seconds (60)\n"
+		"  -s <slot>[:<func>],<emul>[,<opts>]  add a PCI device (e.g. -s 5,wdt-i6300esb)\n");
+	usage_platform(f);
+	fprintf(f,
 		"  -U, --uuid <uuid>       the VM's UUID (generated when absent)\n"
 		"  --events <file|->       write events as JSON lines\n"
 		"  --qtest stdio|unix:PATH[,server=on]\n"
@@ -54,6 +66,10 @@ static void usage(FILE *f)
 		"  -v, --verbose           more log output (repeat for debug)\n"
 		"  -h, --help              this text\n"
 		"      --version           print the version\n"
+		"device options (wdt-i6300esb, --vcpu-stall):\n"
+		"    action=<action>       what the watchdog does when it runs out (default reset)\n"
+		"    dump=<dir>            first write the guest's memory as an ELF core into dir\n"
+		"    dump_timeout=<s>      the action waits for the dump at most s seconds (60)\n"
 		"actions: reset|shutdown|poweroff|pause|debug|none|inject-nmi\n");
 }
 
@@ -64,12 +80,12 @@ static int usage_error(const char *what, const char *arg)
 	return -EINVAL;
 }
 
-enum { OPT_VCPU_STALL = 0x100, OPT_EVENTS, OPT_QTEST, OPT_SIM, OPT_VERSION, OPT_QMP,
-       OPT_CHARDEV, OPT_MON };
+enum { OPT_PLATFORM = 0x100, OPT_EVENTS, OPT_QTEST, OPT_SIM, OPT_VERSION, OPT_QMP,
+       OPT_CHARDEV, OPT_MON, OPT_PLAT_FIRST = 0x200 };
 
-static const struct option long_opts[] = {
+static const struct option base_opts[] = {
 	{"uuid", required_argument, NULL, 'U'},
-	{"vcpu-stall", required_argument, NULL, OPT_VCPU_STALL},
+	{"platform", required_argument, NULL, OPT_PLATFORM},
 	{"events", required_argument, NULL, OPT_EVENTS},
 	{"qtest", required_argument, NULL, OPT_QTEST},
 	{"sim", required_argument, NULL, OPT_SIM},
@@ -80,8 +96,31 @@ static const struct option long_opts[] = {
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, OPT_VERSION},
-	{NULL, 0, NULL, 0},
 };
+
+#define BASE_OPTS (sizeof(base_opts) / sizeof(base_opts[0]))
+static struct option long_opts[BASE_OPTS + PLAT_MAX_DEVS + 1];
+
+/* base_opts, then each platform device's own long option (OPT_PLAT_FIRST + n). */
+static void build_long_opts(void)
+{
+	const struct plat_dev_ops *ops;
+	size_t k = BASE_OPTS;
+
+	memcpy(long_opts, base_opts, sizeof(base_opts));
+	for (int n = 0; k < BASE_OPTS + PLAT_MAX_DEVS && (ops = plat_ops_with_option(n)); n++)
+		long_opts[k++] = (struct option){ops->option, required_argument, NULL,
+						 OPT_PLAT_FIRST + n};
+	long_opts[k] = (struct option){NULL, 0, NULL, 0};
+}
+
+/* --platform and the platform devices' own options. */
+static int platform_opt(int c, const char *arg)
+{
+	if (c == OPT_PLATFORM)
+		return plat_dev_add_spec(arg);
+	return plat_dev_add_option(plat_ops_with_option(c - OPT_PLAT_FIRST)->option, arg);
+}
 
 static int set_once(const char **slot, const char *val, const char *name)
 {
@@ -113,7 +152,13 @@ static int parse_args(int argc, char **argv, struct dm_options *o)
 
 	opterr = 0;
 	qemu_spellings(argc, argv);
+	build_long_opts();
 	while ((c = getopt_long(argc, argv, "+s:U:m:vh", long_opts, NULL)) != -1) {
+		if (c == OPT_PLATFORM || c >= OPT_PLAT_FIRST) {
+			if (platform_opt(c, optarg))
+				return -EINVAL; /* the registry printed the line */
+			continue;
+		}
 		switch (c) {
 		case 's':
 			if (pci_parse_slot(optarg) != 0)
@@ -121,10 +166,6 @@ static int parse_args(int argc, char **argv, struct dm_options *o)
 			break;
 		case 'U':
 			if (set_once(&o->uuid, optarg, "--uuid"))
-				return -EINVAL;
-			break;
-		case OPT_VCPU_STALL:
-			if (set_once(&o->stall_opts, optarg, "--vcpu-stall"))
 				return -EINVAL;
 			break;
 		case OPT_EVENTS:
@@ -203,7 +244,7 @@ static int check_combinations(const struct dm_options *o)
 	return 0;
 }
 
-static int pick_frontend(const struct dm_options *o)
+static int pick_frontend(const struct dm_options *o, const struct dm_frontend **fe)
 {
 	struct dm_frontend **fp;
 	int n = !!o->qtest + !!o->sim + !!o->qemu_argv;
@@ -216,7 +257,7 @@ static int pick_frontend(const struct dm_options *o)
 	SET_FOREACH(fp, dm_frontend_set)
 	{
 		if ((*fp)->selected(o)) {
-			dm_set_current_frontend(*fp);
+			*fe = *fp;
 			n++;
 		}
 	}
@@ -229,7 +270,7 @@ static int pick_frontend(const struct dm_options *o)
 }
 
 /* Brings devices up; returns 0 or a negative errno (-EINVAL: bad device options). */
-static int vm_devices_init(struct vmctx *ctx, const struct dm_options *o)
+static int vm_devices_init(struct vmctx *ctx, const struct dm_frontend *fe)
 {
 	int rc;
 
@@ -240,11 +281,9 @@ static int vm_devices_init(struct vmctx *ctx, const struct dm_options *o)
 	rc = init_pci(ctx);
 	if (rc)
 		goto err_inout;
-	if (o->stall_opts) {
-		rc = plat_dev_add("vcpu-stall", o->stall_opts);
-		if (rc)
-			goto err_pci;
-	}
+	rc = dm_frontend_add_board(fe);
+	if (rc)
+		goto err_pci;
 	rc = init_plat_devs(ctx);
 	if (rc)
 		goto err_pci;
@@ -267,9 +306,8 @@ static void vm_devices_deinit(struct vmctx *ctx)
 	deinit_mem();
 }
 
-static int run(struct vmctx *ctx, const struct dm_options *o)
+static int run(struct vmctx *ctx, const struct dm_options *o, const struct dm_frontend *fe)
 {
-	const struct dm_frontend *fe = dm_current_frontend();
 	int rc;
 
 	rc = fe->prepare ? fe->prepare(ctx, o) : 0;
@@ -281,7 +319,7 @@ static int run(struct vmctx *ctx, const struct dm_options *o)
 		fprintf(stderr, "wdt-dm: cannot start the timer core: %s\n", strerror(-rc));
 		return 1;
 	}
-	rc = vm_devices_init(ctx, o);
+	rc = vm_devices_init(ctx, fe);
 	if (rc) {
 		timer_core_fini();
 		if (rc != -EINVAL)
@@ -305,6 +343,7 @@ static int run(struct vmctx *ctx, const struct dm_options *o)
 
 int main(int argc, char **argv)
 {
+	const struct dm_frontend *fe = NULL;
 	struct dm_options o = {0};
 	struct vmctx ctx;
 	int rc;
@@ -321,7 +360,7 @@ int main(int argc, char **argv)
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		fprintf(stderr, "wdt-dm: cannot ignore SIGPIPE: %s\n", strerror(errno));
 	log_set_level((uint8_t)(LOG_WARNING + (o.verbose > 2 ? 3 : o.verbose)));
-	if (pick_frontend(&o))
+	if (pick_frontend(&o, &fe))
 		return EXIT_USAGE;
 	if (vm_create(&ctx, o.uuid, 1) != 0) {
 		usage_error("bad UUID", o.uuid);
@@ -334,7 +373,7 @@ int main(int argc, char **argv)
 		vm_destroy(&ctx);
 		return EXIT_USAGE;
 	}
-	rc = run(&ctx, &o);
+	rc = run(&ctx, &o, fe);
 	dm_event_close();
 	vm_destroy(&ctx);
 	pci_slots_clear();

@@ -42,6 +42,7 @@
 #include "log.h"
 #include "log_ratelimit.h"
 #include "pci_core.h"
+#include "plat_dev.h"
 #include "qemu_fe.h"
 #include "qmp.h"
 #include "vm_clock.h"
@@ -597,13 +598,6 @@ static bool qemu_wants_kvm(const struct dm_options *o)
 	return false;
 }
 
-static bool qemu_kvm; /* set by prepare */
-
-static bool qemu_no_guest_time(void)
-{
-	return !qemu_kvm;
-}
-
 /* Slot 0 is QEMU's own host bridge: a device put there would never be seen. */
 static int qemu_check_slot0(void)
 {
@@ -632,7 +626,9 @@ static int qemu_prepare(struct vmctx *ctx, const struct dm_options *o)
 	rc = qemu_check_slot0();
 	if (rc)
 		return rc;
-	qemu_kvm = qemu_wants_kvm(o);
+	ctx->guest_time_src = "cputime";
+	ctx->vcpus_no_guest_time = !qemu_wants_kvm(o); /* TCG threads run no guest mode */
+	ctx->can_dump = true; /* QEMU's dump-guest-memory (hv/qemu_dump.c) */
 	if (smp >= 1 && smp <= VM_MAX_VCPUS)
 		ctx->vcpu_num = smp;
 	/*
@@ -655,10 +651,10 @@ static int qemu_run(struct vmctx *ctx, const struct dm_options *o)
 	struct qemu_fe *fe = &qfe;
 	int rc;
 
-	/* Said here, once the devices are up: a bad --vcpu-stall is then one line alone. */
-	if (o->stall_opts)
-		pr_warn("--vcpu-stall is platform MMIO, which x-pci-proxy-dev does not forward: "
-			"a QEMU guest cannot reach it\n");
+	/* Said here, once the devices are up: a bad device option is then one line alone. */
+	for (int i = 0; plat_dev_name(i); i++)
+		pr_warn("%s is platform MMIO, which x-pci-proxy-dev does not forward: "
+			"a QEMU guest cannot reach it\n", plat_dev_name(i));
 	rc = qemu_fe_open(fe, ctx);
 	if (!rc)
 		rc = qemu_spawn(fe, o);
@@ -681,11 +677,8 @@ static const struct dm_frontend qemu_frontend = {
 	.name = "qemu",
 	.clock = VM_CLOCK_REALTIME,
 	.preassign_bars = false,
-	.stall_clock = "cputime",
-	.can_dump = true,
 	.selected = qemu_selected,
 	.prepare = qemu_prepare,
-	.no_guest_time = qemu_no_guest_time,
 	.run = qemu_run,
 };
 DEFINE_FRONTEND(qemu_frontend);

@@ -28,7 +28,7 @@
 #include "qemu_fe.h"
 #include "vm_clock.h"
 
-#define QMP_EVENT_DATA_MAX 400  /* fits dm_event_emit's data buffer with our fields */
+#define QMP_EVENT_DATA_MAX 400  /* fits dm_event_post's data buffer with our fields */
 
 void qmp_flush(struct qemu_fe *fe)
 {
@@ -248,12 +248,13 @@ static void qmp_event(struct qemu_fe *fe, const char *line)
 			data[span - 2] = '\0';
 		}
 	}
-	if (!strcmp(name, "STOP") && !vm_clock_paused())
+	/* QEMU's own STOP/RESUME are forwarded below, with its data: only the clock here */
+	if (!strcmp(name, "STOP"))
 		vm_clock_pause();
-	else if (!strcmp(name, "RESUME") && vm_clock_paused())
+	else if (!strcmp(name, "RESUME"))
 		vm_clock_resume();
 	pr_info("QMP <- event %s {%s}\n", name, data);
-	dm_event_emit(name, "%s%s\"source\": \"qemu\"", data, data[0] ? ", " : "");
+	dm_event_emit(name, DM_EV_JSON(data), DM_EV_STR("source", "qemu"));
 	qmp_dump_event(fe, name, p);
 }
 

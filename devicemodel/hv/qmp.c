@@ -7,7 +7,7 @@
  *   query-status, query-version, stop, cont, system_reset, quit,
  *   watchdog-set-action {action}, set-action {watchdog, ...},
  *   x-query-watchdogs (wdt-dm's own: every watchdog device and its state)
- * and forwards every event of the DM (dm_event_emit) as a QMP event.  Each
+ * and forwards every event of the DM (dm_event_post) as a QMP event.  Each
  * reply and event is one JSON object followed by "\r\n", as QEMU frames them.
  * Input is hostile: it is split into JSON values by a bounded scanner, each
  * value parsed by a small recursive parser with depth and size limits, and
@@ -423,9 +423,9 @@ static void qmp_wake(void)
 }
 
 /* dm_event hook (any thread, event lock held): queue it for the client. */
-static void qmp_event_hook(const char *line, void *arg)
+static void qmp_event_hook(const struct dm_event *ev, const char *line, void *arg)
 {
-	(void)arg;
+	(void)ev, (void)arg;
 	pthread_mutex_lock(&qmp.lock);
 	if (qmp.events_on) {
 		size_t before = qmp.out.len;
@@ -453,16 +453,10 @@ static int default_vm_op(enum qmp_vm_op op)
 {
 	switch (op) {
 	case QMP_VM_STOP:
-		if (!vm_clock_paused()) {
-			vm_clock_pause();
-			dm_event_emit("STOP", "\"reason\": \"host\"");
-		}
+		vm_pause(qmp.ctx, "host");
 		return 0;
 	case QMP_VM_CONT:
-		if (vm_clock_paused()) {
-			vm_clock_resume();
-			dm_event_emit("RESUME", "%s", "");
-		}
+		vm_resume(qmp.ctx, "host");
 		return 0;
 	case QMP_VM_RESET:
 		if (!qmp.ctx)
@@ -470,7 +464,8 @@ static int default_vm_op(enum qmp_vm_op op)
 		vm_reset(qmp.ctx, "host");
 		return 0;
 	case QMP_VM_QUIT:
-		dm_event_emit("SHUTDOWN", QMP_QUIT_EVENT_DATA);
+		if (qmp.ctx)
+			vm_poweroff(qmp.ctx, QMP_QUIT_REASON);
 		return kill(getpid(), SIGTERM) ? -errno : 0;
 	}
 	return -EINVAL;

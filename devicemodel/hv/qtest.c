@@ -12,9 +12,9 @@
  *   b64read ADDR SIZE -> OK B64    b64write ADDR SIZE B64 -> OK
  *   memset ADDR SIZE BYTE -> OK    endianness -> OK little
  *   clock_step [NS] / clock_set NS -> OK <now_ns>  (clock_set never goes back)
- *   irq_intercept_in ioapic / irq_intercept_out vcpu-stall -> OK, then
+ *   irq_intercept_in ioapic / irq_intercept_out <platform device> -> OK, then
  *     asynchronous "IRQ raise N" / "IRQ lower N" lines (N: the INTx GSI, or
- *     the vCPU index for the stall interrupt, a raise/lower pulse)
+ *     the device's own line, e.g. vcpu-stall's vCPU index, a raise/lower pulse)
  *   set_irq_in ioapic unnamed-gpio-in N LEVEL -> OK
  * wdt-dm extensions: vm_stop, vm_cont, system_reset -> OK.
  * Numbers are parsed as QEMU parses them (base 0, "-1" wraps), extra words are
@@ -57,7 +57,7 @@
 #define QTEST_IOAPIC_PINS 24
 #define QTEST_MAX_IRQ 256
 
-enum qtest_icpt { ICPT_NONE, ICPT_IOAPIC, ICPT_STALL };
+enum qtest_icpt { ICPT_NONE, ICPT_IOAPIC, ICPT_PLAT };
 
 struct qtest {
 	struct vmctx *ctx;
@@ -70,6 +70,7 @@ struct qtest {
 	size_t len, cap;
 	bool eof, quit;
 	enum qtest_icpt icpt;
+	const char *icpt_dev;    /* ICPT_PLAT: the platform device's name */
 	int irq_level[QTEST_MAX_IRQ];
 };
 
@@ -85,7 +86,10 @@ static int qtest_prepare(struct vmctx *ctx, const struct dm_options *o)
 	struct chardev c;
 	uint64_t ram;
 
-	(void)ctx;
+	/* no vCPU threads at all: accesses come from the script */
+	ctx->guest_time_src = "virtual";
+	ctx->vcpus_no_guest_time = true;
+	ctx->can_dump = true; /* its own guest RAM */
 	if (strcmp(o->qtest, "stdio") != 0 && chardev_parse(o->qtest, &c)) {
 		fprintf(stderr, "wdt-dm: bad --qtest value: %s (expected stdio, unix:PATH or "
 				"unix:PATH,server=on)\n", o->qtest);
@@ -132,20 +136,18 @@ static void qtest_fe_intx(struct vmctx *ctx, struct pci_vdev *dev, int level)
 		qtest_irq(q, pci_intx_gsi(dev), !!level);
 }
 
-/* The stall interrupt is an edge: a pulse on the detector's line for vcpu. */
-static void qtest_fe_stall_irq(struct vmctx *ctx, int vcpu)
+/* A platform device's output line, reported once its lines are intercepted. */
+static void qtest_fe_plat_irq(struct vmctx *ctx, const char *dev, int line, int level)
 {
 	struct qtest *q = ctx->fe_data;
 
-	if (!q || q->icpt != ICPT_STALL)
-		return;
-	qtest_irq(q, vcpu, 1);
-	qtest_irq(q, vcpu, 0);
+	if (q && q->icpt == ICPT_PLAT && strcmp(q->icpt_dev, dev) == 0)
+		qtest_irq(q, line, !!level);
 }
 
 static const struct vm_fe_ops qtest_fe_ops = {
 	.intx = qtest_fe_intx,
-	.stall_irq = qtest_fe_stall_irq,
+	.plat_irq = qtest_fe_plat_irq,
 };
 
 /* ---- actions and VM control (also run for QMP, under q->lock) ---- */
@@ -155,18 +157,11 @@ static const struct vm_fe_ops qtest_fe_ops = {
 static int qtest_dump(struct qtest *q, const struct vm_action_req *r)
 {
 	struct elfcore_range ranges[2];
-	bool was_paused = vm_clock_paused();
-	int rc;
+	bool paused = vm_pause(q->ctx, "dump");
+	int rc = vm_dump_ranges(q->ctx, r, ranges, guest_ram_ranges(ranges, 2));
 
-	if (!was_paused) {
-		vm_clock_pause();
-		dm_event_emit("STOP", "\"reason\": \"dump\"");
-	}
-	rc = vm_dump_ranges(q->ctx, r, ranges, guest_ram_ranges(ranges, 2));
-	if (!was_paused) {
-		vm_clock_resume();
-		dm_event_emit("RESUME", "%s", "");
-	}
+	if (paused)
+		vm_resume(q->ctx, "dump");
 	return rc;
 }
 
@@ -180,7 +175,7 @@ static void qtest_do_action(struct qtest *q, const struct vm_action_req *r)
 		vm_reset(q->ctx, "watchdog");
 		break;
 	case DM_WDT_ACTION_POWEROFF:
-		dm_event_emit("SHUTDOWN", "\"guest\": false, \"reason\": \"watchdog\"");
+		vm_poweroff(q->ctx, "watchdog");
 		__atomic_store_n(&q->quit, true, __ATOMIC_RELEASE);
 		break;
 	case DM_WDT_ACTION_SHUTDOWN:
@@ -188,10 +183,7 @@ static void qtest_do_action(struct qtest *q, const struct vm_action_req *r)
 		vm_guest_request_event(r->action);
 		break;
 	case DM_WDT_ACTION_PAUSE:
-		if (!vm_clock_paused()) {
-			vm_clock_pause();
-			dm_event_emit("STOP", "\"reason\": \"watchdog\"");
-		}
+		vm_pause(q->ctx, "watchdog");
 		break;
 	case DM_WDT_ACTION_DEBUG:
 	case DM_WDT_ACTION_NONE:
@@ -206,22 +198,6 @@ static void qtest_after_fire(void *arg)
 
 	while (vm_action_take(q->ctx, &r))
 		qtest_do_action(q, &r);
-}
-
-static void qtest_vm_stop(void)
-{
-	if (!vm_clock_paused()) {
-		vm_clock_pause();
-		dm_event_emit("STOP", "\"reason\": \"host\"");
-	}
-}
-
-static void qtest_vm_cont(void)
-{
-	if (vm_clock_paused()) {
-		vm_clock_resume();
-		dm_event_emit("RESUME", "%s", "");
-	}
 }
 
 /* ---- numbers, as QEMU's qemu_strtou64/qemu_strtoi64 take them ---- */
@@ -562,23 +538,31 @@ static void cmd_clock(struct qtest *q, char **w, int n)
 
 /* ---- interrupts ---- */
 
-/* QOM paths as QEMU's pc machine names them: "ioapic", "/machine/ioapic". */
-static enum qtest_icpt resolve_device(const char *path)
+/*
+ * QOM paths as QEMU's pc machine names them: "ioapic", "/machine/ioapic";
+ * a platform device by its name ("vcpu-stall"), *dev getting that name.
+ */
+static enum qtest_icpt resolve_device(const char *path, const char **dev)
 {
+	struct plat_vdev *p;
+
 	if (!path)
 		return ICPT_NONE;
 	if (strncmp(path, "/machine/", 9) == 0)
 		path += 9;
 	if (strcmp(path, "ioapic") == 0)
 		return ICPT_IOAPIC;
-	if (strcmp(path, "vcpu-stall") == 0 && plat_dev_find("vcpu-stall"))
-		return ICPT_STALL;
-	return ICPT_NONE;
+	p = plat_dev_find(path);
+	if (!p)
+		return ICPT_NONE;
+	*dev = p->ops->name;
+	return ICPT_PLAT;
 }
 
 static void cmd_irq_intercept(struct qtest *q, char **w, int n)
 {
-	enum qtest_icpt d = resolve_device(n >= 2 ? w[1] : NULL);
+	const char *dev = NULL;
+	enum qtest_icpt d = resolve_device(n >= 2 ? w[1] : NULL, &dev);
 	bool out = w[0][14] == 'o';
 
 	if (d == ICPT_NONE) {
@@ -586,30 +570,36 @@ static void cmd_irq_intercept(struct qtest *q, char **w, int n)
 		return;
 	}
 	if (q->icpt != ICPT_NONE) {
-		qtest_printf(q, q->icpt == d ? "OK\n" : "FAIL IRQ intercept already enabled\n");
+		qtest_printf(q, q->icpt == d && q->icpt_dev == dev ?
+				"OK\n" : "FAIL IRQ intercept already enabled\n");
 		return;
 	}
-	/* The I/O APIC has input lines only, the stall detector output lines only. */
-	if ((d == ICPT_IOAPIC) != out)
+	/* The I/O APIC has input lines only, platform devices output lines only. */
+	if ((d == ICPT_IOAPIC) != out) {
 		q->icpt = d;
-	else
+		q->icpt_dev = dev;
+	} else {
 		q->icpt = ICPT_NONE;
+	}
 	qtest_printf(q, "OK\n");
 }
 
 static void cmd_set_irq_in(struct qtest *q, char **w, int n)
 {
+	const char *dev = NULL;
+	enum qtest_icpt d;
 	int64_t num, level;
 
 	if (n < 5 || parse_i64(w[3], &num) || parse_i64(w[4], &level)) {
 		fail_args(q, w[0]);
 		return;
 	}
-	if (resolve_device(w[1]) == ICPT_NONE) {
+	d = resolve_device(w[1], &dev);
+	if (d == ICPT_NONE) {
 		qtest_printf(q, "FAIL Unknown device\n");
 		return;
 	}
-	if (resolve_device(w[1]) != ICPT_IOAPIC || strcmp(w[2], "unnamed-gpio-in") != 0 ||
+	if (d != ICPT_IOAPIC || strcmp(w[2], "unnamed-gpio-in") != 0 ||
 	    num < 0 || num >= QTEST_IOAPIC_PINS) {
 		qtest_printf(q, "FAIL no such input line\n");
 		return;
@@ -622,9 +612,9 @@ static void cmd_set_irq_in(struct qtest *q, char **w, int n)
 static void cmd_vm(struct qtest *q, const char *cmd)
 {
 	if (strcmp(cmd, "vm_stop") == 0)
-		qtest_vm_stop();
+		vm_pause(q->ctx, "host");
 	else if (strcmp(cmd, "vm_cont") == 0)
-		qtest_vm_cont();
+		vm_resume(q->ctx, "host");
 	else
 		vm_reset(q->ctx, "host");
 	qtest_printf(q, "OK\n");
@@ -811,16 +801,16 @@ static int qtest_qmp_vm(void *arg, enum qmp_vm_op op)
 	pthread_mutex_lock(&q->lock);
 	switch (op) {
 	case QMP_VM_STOP:
-		qtest_vm_stop();
+		vm_pause(q->ctx, "host");
 		break;
 	case QMP_VM_CONT:
-		qtest_vm_cont();
+		vm_resume(q->ctx, "host");
 		break;
 	case QMP_VM_RESET:
 		vm_reset(q->ctx, "host");
 		break;
 	case QMP_VM_QUIT:
-		dm_event_emit("SHUTDOWN", QMP_QUIT_EVENT_DATA);
+		vm_poweroff(q->ctx, QMP_QUIT_REASON);
 		__atomic_store_n(&q->quit, true, __ATOMIC_RELEASE);
 		if (wake_pipe[1] >= 0 && write(wake_pipe[1], "q", 1) < 0)
 			pr_warn("qtest: cannot wake the session: %s\n", strerror(errno));
@@ -980,21 +970,12 @@ static int qtest_run(struct vmctx *ctx, const struct dm_options *o)
 	return rc;
 }
 
-/* qtest has no vCPU threads at all: accesses come from the script. */
-static bool qtest_no_guest_time(void)
-{
-	return true;
-}
-
 static const struct dm_frontend qtest_frontend = {
 	.name = "qtest",
 	.clock = VM_CLOCK_VIRTUAL,
 	.preassign_bars = true,
-	.stall_clock = "virtual",
-	.can_dump = true,
 	.selected = qtest_selected,
 	.prepare = qtest_prepare,
-	.no_guest_time = qtest_no_guest_time,
 	.run = qtest_run,
 };
 DEFINE_FRONTEND(qtest_frontend);

@@ -124,12 +124,13 @@ static struct sim_vcpu *sim_vcpu_at(struct sim *s, long idx)
 	return &s->vcpu[idx];
 }
 
-static void sim_stall_irq(struct vmctx *ctx, int vcpu)
+/* The stall detector's line for vCPU n rose: its interrupt, counted for the verdicts. */
+static void sim_plat_irq(struct vmctx *ctx, const char *dev, int line, int level)
 {
 	struct sim *s = ctx->fe_data;
-	struct sim_vcpu *v = sim_vcpu_at(s, vcpu);
+	struct sim_vcpu *v = sim_vcpu_at(s, line);
 
-	if (!v)
+	if (!v || !level || strcmp(dev, SIM_VSD_DEVICE) != 0)
 		return;
 	pthread_mutex_lock(&s->tl_lock);
 	v->irqs++;
@@ -151,49 +152,25 @@ static void sim_action_pending(struct vmctx *ctx)
 }
 
 static const struct vm_fe_ops sim_fe_ops = {
-	.stall_irq = sim_stall_irq,
+	.plat_irq = sim_plat_irq,
 	.action_pending = sim_action_pending,
 };
 
-/* Tiny readers for our own event lines: {"event": "X", "data": {"k": v, ...}, ...} */
-static bool ev_is(const char *line, const char *name)
+/* A field of ev as a string / a number; "" or -1 when ev has no such field. */
+static const char *ev_str(const struct dm_event *ev, const char *key)
 {
-	static const char pre[] = "{\"event\": \"";
-	size_t n = strlen(name);
+	const struct dm_event_field *f = dm_event_field(ev, key);
 
-	return strncmp(line, pre, sizeof(pre) - 1) == 0 &&
-	       strncmp(line + sizeof(pre) - 1, name, n) == 0 && line[sizeof(pre) - 1 + n] == '"';
+	return f && f->type == DM_EVENT_STR && f->s ? f->s : "";
 }
 
-static bool ev_long(const char *line, const char *key, long *out)
+static long ev_long(const struct dm_event *ev, const char *key)
 {
-	char pat[40];
-	const char *p;
-	char *end;
+	const struct dm_event_field *f = dm_event_field(ev, key);
 
-	snprintf(pat, sizeof(pat), "\"%s\": ", key);
-	p = strstr(line, pat);
-	if (!p)
-		return false;
-	p += strlen(pat);
-	if (*p == '"')
-		p++; /* ids are strings */
-	*out = strtol(p, &end, 10);
-	return end != p;
-}
-
-static void ev_str(const char *line, const char *key, char *out, size_t n)
-{
-	char pat[40];
-	const char *p;
-	size_t i = 0;
-
-	snprintf(pat, sizeof(pat), "\"%s\": \"", key);
-	p = strstr(line, pat);
-	if (p)
-		for (p += strlen(pat); *p && *p != '"' && i + 1 < n; p++)
-			out[i++] = *p;
-	out[i] = '\0';
+	if (f && f->type == DM_EVENT_INT)
+		return (long)f->i;
+	return f && f->type == DM_EVENT_UINT ? (long)f->u : -1;
 }
 
 /* Thread CPU time and wall time vCPU v ran since its last pet. */
@@ -209,17 +186,15 @@ static void sim_since_pet(struct sim *s, struct sim_vcpu *v, uint64_t *cpu, uint
 	*wall = now > pw ? now - pw : 0;
 }
 
-static void sim_on_stall(struct sim *s, const char *line)
+static void sim_on_stall(struct sim *s, const struct dm_event *ev)
 {
-	struct sim_vcpu *v;
+	long idx = ev_long(ev, "vcpu"), gms = ev_long(ev, "guest_ms");
+	const char *stage = ev_str(ev, "stage");
+	struct sim_vcpu *v = sim_vcpu_at(s, idx);
 	uint64_t cpu, wall;
-	char stage[16];
-	long idx = -1, gms = -1;
 
-	if (!ev_long(line, "vcpu", &idx) || !(v = sim_vcpu_at(s, idx)))
+	if (!v)
 		return;
-	ev_long(line, "guest_ms", &gms);
-	ev_str(line, "stage", stage, sizeof(stage));
 	sim_since_pet(s, v, &cpu, &wall);
 	pthread_mutex_lock(&s->tl_lock);
 	if (strcmp(stage, "interrupt") == 0 && v->interrupts++ == 0) {
@@ -234,17 +209,15 @@ static void sim_on_stall(struct sim *s, const char *line)
 		"(thread CPU %.3f s, wall %.3f s)", idx, stage, gms, sim_sec(cpu), sim_sec(wall));
 }
 
-static void sim_on_watchdog(struct sim *s, const char *line)
+static void sim_on_watchdog(struct sim *s, const struct dm_event *ev)
 {
 	struct sim_daemon *d = &s->d;
-	char dev[32], action[16], id[16];
+	const char *dev = ev_str(ev, "device");
 	uint64_t since = 0, kick;
 	bool idle;
 
-	ev_str(line, "device", dev, sizeof(dev));
-	ev_str(line, "action", action, sizeof(action));
-	ev_str(line, "id", id, sizeof(id));
-	sim_log(s, "device", "WATCHDOG %s %s: action %s", dev, id, action);
+	sim_log(s, "device", "WATCHDOG %s %s: action %s", dev, ev_str(ev, "id"),
+		ev_str(ev, "action"));
 	if (strcmp(dev, "wdt-i6300esb") != 0)
 		return;
 	idle = __atomic_load_n(&d->idle, __ATOMIC_ACQUIRE);
@@ -261,48 +234,45 @@ static void sim_on_watchdog(struct sim *s, const char *line)
 	pthread_mutex_unlock(&s->tl_lock);
 }
 
-static void sim_on_stopped(struct sim *s, const char *line)
+static void sim_on_stopped(struct sim *s, const struct dm_event *ev)
 {
-	struct sim_vcpu *v;
-	char why[32];
-	long idx = -1;
+	long idx = ev_long(ev, "vcpu");
+	struct sim_vcpu *v = sim_vcpu_at(s, idx);
 
-	if (!ev_long(line, "vcpu", &idx) || !(v = sim_vcpu_at(s, idx)))
+	if (!v)
 		return;
-	ev_str(line, "reason", why, sizeof(why));
 	pthread_mutex_lock(&s->tl_lock);
 	v->stopped++;
 	pthread_mutex_unlock(&s->tl_lock);
-	sim_log(s, "device", "stall detection stopped for vcpu%ld (%s)", idx, why);
+	sim_log(s, "device", "stall detection stopped for vcpu%ld (%s)", idx,
+		ev_str(ev, "reason"));
 }
 
 /* Runs with the event lock held: record, print, never emit. */
-static void sim_event_sink(const char *line, void *arg)
+static void sim_event_sink(const struct dm_event *ev, const char *line, void *arg)
 {
 	struct sim *s = arg;
-	char reason[32];
 
-	if (ev_is(line, "VCPU_STALL")) {
-		sim_on_stall(s, line);
-	} else if (ev_is(line, "WATCHDOG")) {
-		sim_on_watchdog(s, line);
-	} else if (ev_is(line, "VCPU_STALL_DETECTOR_STOPPED")) {
-		sim_on_stopped(s, line);
-	} else if (ev_is(line, "RESET") || ev_is(line, "STOP") || ev_is(line, "SHUTDOWN")) {
-		ev_str(line, "reason", reason, sizeof(reason));
-		sim_log(s, "vm", "%.*s (reason %s)", (int)strcspn(line + 11, "\""), line + 11,
-			reason);
-	}
+	(void)line;
+	if (strcmp(ev->name, "VCPU_STALL") == 0)
+		sim_on_stall(s, ev);
+	else if (strcmp(ev->name, "WATCHDOG") == 0)
+		sim_on_watchdog(s, ev);
+	else if (strcmp(ev->name, "VCPU_STALL_DETECTOR_STOPPED") == 0)
+		sim_on_stopped(s, ev);
+	else if (!strcmp(ev->name, "RESET") || !strcmp(ev->name, "STOP") ||
+		 !strcmp(ev->name, "SHUTDOWN"))
+		sim_log(s, "vm", "%s (reason %s)", ev->name, ev_str(ev, "reason"));
 }
 
 /* ---- the main loop: carry out actions, end the run ---- */
 
 /* The guest restarts: vCPUs finish their current access sequence, then re-probe. */
-static void sim_vm_reset(struct sim *s)
+static void sim_vm_reset(struct sim *s, const char *reason)
 {
 	pthread_rwlock_wrlock(&s->guest_lock);
 	__atomic_store_n(&s->reset_wall, sim_now(s), __ATOMIC_RELEASE);
-	vm_reset(s->ctx, "watchdog");
+	vm_reset(s->ctx, reason);
 	__atomic_add_fetch(&s->gen, 1, __ATOMIC_ACQ_REL);
 	s->vm_resets++;
 	pthread_rwlock_unlock(&s->guest_lock);
@@ -318,47 +288,15 @@ static void sim_set_gate(struct sim *s, bool *flag)
 	pthread_mutex_unlock(&s->gate_lock);
 }
 
-static void sim_do_action(struct sim *s, const struct vm_action_req *r)
-{
-	sim_log(s, "vm", "action %s requested by %s %s", dm_wdt_action_name(r->action),
-		r->device, r->id);
-	switch (r->action) {
-	case DM_WDT_ACTION_RESET:
-		sim_vm_reset(s);
-		break;
-	case DM_WDT_ACTION_POWEROFF:
-		dm_event_emit("SHUTDOWN", "\"guest\": false, \"reason\": \"watchdog\"");
-		sim_set_gate(s, &s->stop);
-		break;
-	case DM_WDT_ACTION_SHUTDOWN:
-	case DM_WDT_ACTION_INJECT_NMI:
-		vm_guest_request_event(r->action);
-		break;
-	case DM_WDT_ACTION_PAUSE:
-		if (!vm_clock_paused()) {
-			vm_clock_pause();
-			dm_event_emit("STOP", "\"reason\": \"watchdog\"");
-		}
-		sim_set_gate(s, &s->paused);
-		break;
-	case DM_WDT_ACTION_DEBUG:
-	case DM_WDT_ACTION_NONE:
-		break;
-	}
-}
-
-/* One of QMP's stop/cont/system_reset/quit, carried out on the main loop like actions. */
-static void sim_do_host_op(struct sim *s, enum qmp_vm_op op)
+/* reset, stop, cont or quit, for a requested action or for QMP, on the main loop. */
+static void sim_vm_op(struct sim *s, enum qmp_vm_op op, const char *reason)
 {
 	switch (op) {
 	case QMP_VM_RESET:
-		sim_vm_reset(s);
+		sim_vm_reset(s, reason);
 		break;
 	case QMP_VM_STOP:
-		if (!vm_clock_paused()) {
-			vm_clock_pause();
-			dm_event_emit("STOP", "\"reason\": \"host\"");
-		}
+		vm_pause(s->ctx, reason);
 		sim_set_gate(s, &s->paused);
 		break;
 	case QMP_VM_CONT:
@@ -366,16 +304,29 @@ static void sim_do_host_op(struct sim *s, enum qmp_vm_op op)
 		__atomic_store_n(&s->paused, false, __ATOMIC_RELEASE);
 		pthread_cond_broadcast(&s->gate_cond);
 		pthread_mutex_unlock(&s->gate_lock);
-		if (vm_clock_paused()) {
-			vm_clock_resume();
-			dm_event_emit("RESUME", "%s", "");
-		}
+		vm_resume(s->ctx, reason);
 		break;
 	case QMP_VM_QUIT:
-		dm_event_emit("SHUTDOWN", QMP_QUIT_EVENT_DATA);
+		vm_poweroff(s->ctx, reason);
 		sim_set_gate(s, &s->stop);
 		break;
 	}
+}
+
+/* A requested action is the VM operation QEMU's watchdog would do (debug, none: nothing;
+ * shutdown, inject-nmi: their POWERDOWN and NMI events). */
+static void sim_do_action(struct sim *s, const struct vm_action_req *r)
+{
+	sim_log(s, "vm", "action %s requested by %s %s", dm_wdt_action_name(r->action),
+		r->device, r->id);
+	if (r->action == DM_WDT_ACTION_RESET)
+		sim_vm_op(s, QMP_VM_RESET, "watchdog");
+	else if (r->action == DM_WDT_ACTION_POWEROFF)
+		sim_vm_op(s, QMP_VM_QUIT, "watchdog");
+	else if (r->action == DM_WDT_ACTION_PAUSE)
+		sim_vm_op(s, QMP_VM_STOP, "watchdog");
+	else
+		vm_guest_request_event(r->action); /* shutdown, inject-nmi: reported */
 }
 
 static void sim_do_host_ops(struct sim *s)
@@ -389,7 +340,7 @@ static void sim_do_host_ops(struct sim *s)
 	s->host_nops = 0;
 	pthread_mutex_unlock(&s->gate_lock);
 	for (unsigned int i = 0; i < n; i++)
-		sim_do_host_op(s, ops[i]);
+		sim_vm_op(s, ops[i], ops[i] == QMP_VM_QUIT ? QMP_QUIT_REASON : "host");
 }
 
 static int sim_qmp_vm(void *arg, enum qmp_vm_op op)
@@ -613,7 +564,7 @@ static bool sim_wdt_present(void)
 /* Devices the scenario needs; -EINVAL (one line printed) when one is missing. */
 static int sim_find_devices(struct sim *s)
 {
-	struct plat_vdev *stall = plat_dev_find("vcpu-stall");
+	struct plat_vdev *stall = plat_dev_find(SIM_VSD_DEVICE);
 
 	s->have_stall = stall != NULL;
 	s->stall_base = stall ? stall->base : 0;
@@ -692,9 +643,9 @@ static int sim_prepare(struct vmctx *ctx, const struct dm_options *o)
 		return rc == -ENOMEM ? rc : -EINVAL;
 	ctx->vcpu_num = sim_sc.vcpus;
 	ctx->vcpu_pid = getpid();
-	/* The stall detector is what the simulation exercises: always present. */
-	if (!o->stall_opts && plat_dev_add("vcpu-stall", NULL) != 0)
-		return -EINVAL;
+	/* Simulated vCPUs are plain threads: they never run in guest mode. */
+	ctx->guest_time_src = "cputime";
+	ctx->vcpus_no_guest_time = true;
 	return 0;
 }
 
@@ -741,27 +692,22 @@ static int sim_run(struct vmctx *ctx, const struct dm_options *o)
 	sim_join_vcpus(s);
 	dm_event_set_sink(NULL, NULL);
 	ctx->fe = NULL;
-	if (vm_clock_paused())
-		vm_clock_resume();
+	vm_clock_resume(); /* the next run in this process starts running */
 	rc = rc ? 1 : sim_verdicts(s);
 	sim_locks_fini(s);
 	return rc;
 }
 
-/* Simulated vCPUs are plain threads: they never run in guest mode. */
-static bool sim_no_guest_time(void)
-{
-	return true;
-}
+/* The stall detector is what the simulation exercises: the machine has one. */
+static const char *const sim_board[] = {SIM_VSD_DEVICE, NULL};
 
 static const struct dm_frontend sim_frontend = {
 	.name = "sim",
 	.clock = VM_CLOCK_REALTIME,
 	.preassign_bars = true,
-	.stall_clock = "cputime",
+	.board = sim_board,
 	.selected = sim_selected,
 	.prepare = sim_prepare,
-	.no_guest_time = sim_no_guest_time,
 	.run = sim_run,
 };
 DEFINE_FRONTEND(sim_frontend);

@@ -24,6 +24,7 @@
 /* ---- the guest's view of the devices ---- */
 
 /* vcpu_stall_detector (docs/device.rst §2.1): vCPU n's registers at base + n * VSD_SLOT */
+#define SIM_VSD_DEVICE "vcpu-stall" /* its platform device */
 #define VSD_SLOT 0x10U
 #define VSD_STATUS 0x00U
 #define VSD_LOAD_CNT 0x04U

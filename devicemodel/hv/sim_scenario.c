@@ -226,7 +226,7 @@ static int sim_opt_kv(struct sim_scenario *sc, const char *tok, char *key, const
 		return sim_bad(tok, "expected load=spin or load=idle");
 	}
 	rc = sim_opt_value(sc, tok, key, val);
-	return rc == 1 ? sim_bad(tok, "unknown option (see the grammar in hv/sim.c)") : rc;
+	return rc == 1 ? sim_bad(tok, "unknown option (see the grammar in hv/sim_scenario.c)") : rc;
 }
 
 /* Options given more than once (hang=/starve= excepted, checked per vCPU). */
@@ -261,7 +261,7 @@ static int sim_opt(struct sim_scenario *sc, char *tok, char *seen, size_t nseen)
 		return 0;
 	}
 	if (!eq || eq == tok || (size_t)(eq - tok) >= sizeof(key))
-		return sim_bad(tok, "expected KEY=VALUE (see the grammar in hv/sim.c)");
+		return sim_bad(tok, "expected KEY=VALUE (see the grammar in hv/sim_scenario.c)");
 	memcpy(key, tok, (size_t)(eq - tok));
 	key[eq - tok] = '\0';
 	val = eq + 1;

@@ -4,8 +4,7 @@
  * What a platform device may ask its host about the VM's vCPUs, without
  * knowing the host's struct vmctx (wdt-dm's and ACRN's differ): how many
  * there are, which host thread runs each (for guest-time sources,
- * guest_clock.h), how to raise the vCPU stall interrupt, and which guest-time
- * source fits the host by default.  wdt-dm implements these in
+ * guest_clock.h), and which guest-time source fits the host by default.  wdt-dm implements these in
  * core/frontend.c; acrn-dm gets them from devicemodel/acrn/, where vCPUs run
  * in the hypervisor and are no threads of the DM.
  */
@@ -23,16 +22,13 @@ int dm_vcpu_count(struct vmctx *ctx);
 /* Host thread that runs vcpu (0: none or unknown); *pid gets its process. */
 pid_t dm_vcpu_thread(struct vmctx *ctx, int vcpu, pid_t *pid);
 
-/* The vCPU stall detector's interrupt for vcpu (dropped where the host has none). */
-void dm_vcpu_stall_irq(struct vmctx *ctx, int vcpu);
-
-/* vcpu-stall's default clock= for this host ("procfs", "monotonic", ...). */
-const char *dm_vcpu_default_clock(void);
+/* The guest-time source a device uses unless told otherwise ("cputime", "monotonic", ...). */
+const char *dm_vcpu_default_clock(struct vmctx *ctx);
 
 /*
  * Whether the threads that run vCPUs gain guest time (procfs field 43): only
  * KVM vCPU threads do.  false: clock=procfs can never detect a stall here.
  */
-bool dm_vcpu_gain_guest_time(void);
+bool dm_vcpu_gain_guest_time(struct vmctx *ctx);
 
 #endif /* _DM_VCPU_H_ */

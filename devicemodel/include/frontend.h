@@ -29,7 +29,6 @@ struct dm_options {
 	const char *sim;      /* --sim <scenario> */
 	char **qemu_argv;     /* after "--" */
 	int qemu_argc;
-	const char *stall_opts; /* --vcpu-stall <opts>, NULL: no device */
 	int verbose;
 };
 
@@ -37,27 +36,28 @@ struct dm_frontend {
 	const char *name;
 	enum vm_clock_mode clock;
 	bool preassign_bars;           /* false: firmware programs BARs (QEMU) */
-	const char *stall_clock;       /* default vcpu-stall clock= for this front end */
-	bool can_dump;                 /* carries out dump= (it has the guest's memory) */
+	/*
+	 * Platform devices this front end's machine always has (NULL-terminated
+	 * names, may be NULL): added with no options unless the command line
+	 * queued one of the same name.
+	 */
+	const char *const *board;
 	/* Whether this front end was selected by the options. */
 	bool (*selected)(const struct dm_options *o);
-	/* Before devices are created: validate options, set ctx->vcpu_num.  0 or -errno
-	 * (-EINVAL: a usage error, already printed as one line). */
-	int (*prepare)(struct vmctx *ctx, const struct dm_options *o);
 	/*
-	 * After prepare, may be NULL: true when this run's vCPU threads are known
-	 * never to gain guest time (/proc field 43), i.e. they are not KVM vCPUs.
+	 * Before devices are created: validate options, set ctx->vcpu_num and the
+	 * vCPU facts (ctx->guest_time_src, ctx->vcpus_no_guest_time).  0 or -errno
+	 * (-EINVAL: a usage error, already printed as one line).
 	 */
-	bool (*no_guest_time)(void);
+	int (*prepare)(struct vmctx *ctx, const struct dm_options *o);
 	/* Runs the VM; returns the process exit status. */
 	int (*run)(struct vmctx *ctx, const struct dm_options *o);
 };
 
 #define DEFINE_FRONTEND(x) DATA_SET(dm_frontend_set, x)
 
-/* The front end chosen for this run (NULL before main picks one). */
-const struct dm_frontend *dm_current_frontend(void);
-void dm_set_current_frontend(const struct dm_frontend *fe);
+/* Queues fe->board's devices the command line did not.  0 or -EINVAL (said). */
+int dm_frontend_add_board(const struct dm_frontend *fe);
 
 /*
  * One qtest session over the given streams on an initialised VM (hv/qtest.c);

@@ -7,6 +7,10 @@
  * dev->size and dev->arg; the core then registers [base, base+size) and calls
  * read/write with the offset into the window, after checking that the access
  * lies inside it with size in {1,2,4,8}.  reset() runs on every VM reset.
+ * Users queue a device with --platform <name>[,<opts>]; a plugin that declares
+ * a long option is also queued by --<option> <opts> (ACRN's spelling with '_'
+ * for '-' too), given at most once.  A device raises its interrupts through
+ * dm_plat_irq(), which the host routes (wdt-dm: to the front end).
  */
 #ifndef _PLAT_DEV_H_
 #define _PLAT_DEV_H_
@@ -22,6 +26,8 @@ struct plat_vdev;
 
 struct plat_dev_ops {
 	const char *name;
+	const char *option;      /* long option queueing it, e.g. "vcpu-stall"; NULL: none */
+	const char *option_help; /* what --help says of it after "--<option> <opts>" */
 	int (*init)(struct vmctx *ctx, struct plat_vdev *dev, char *opts);
 	void (*deinit)(struct vmctx *ctx, struct plat_vdev *dev);
 	uint64_t (*read)(struct vmctx *ctx, int vcpu, struct plat_vdev *dev, uint64_t offset,
@@ -54,7 +60,24 @@ struct plat_vdev {
  */
 bool mem_range_busy(uint64_t base, uint64_t size, struct mem_range *hit);
 
+/*
+ * Provided by the host: platform device dev (its ops name) drives its
+ * interrupt line (the device's own numbering) to level, 1 or 0.  wdt-dm hands
+ * it to the front end (core/frontend.c); a host without such a line logs it.
+ */
+void dm_plat_irq(struct vmctx *ctx, const char *dev, int line, int level);
+
 int plat_dev_add(const char *name, const char *opts);
+/* --platform <name>[,<opts>].  0 or -EINVAL (one line printed). */
+int plat_dev_add_spec(const char *spec);
+/* --<opt> <opts> for the device type declaring opt ('-' or '_').  0 or -EINVAL. */
+int plat_dev_add_option(const char *opt, const char *opts);
+/* The n-th (from 0) device type that declares an option; NULL past the last. */
+const struct plat_dev_ops *plat_ops_with_option(int n);
+/* Whether a device of that name is queued. */
+bool plat_dev_queued(const char *name);
+/* The name of the n-th created device; NULL past the last. */
+const char *plat_dev_name(int n);
 void plat_devs_clear(void);
 int init_plat_devs(struct vmctx *ctx);
 void deinit_plat_devs(struct vmctx *ctx);

@@ -4,7 +4,7 @@
  * The QMP monitor (hv/qmp.c): QEMU's machine protocol on a unix socket for
  * every front end.  The monitor runs on its own thread and never blocks the
  * device model; commands that act on the VM go through the front end's
- * qmp_vm_ops (under the front end's own lock), events of dm_event_emit() are
+ * qmp_vm_ops (under the front end's own lock), events of dm_event_post() are
  * forwarded to the client with QMP's framing.
  */
 #ifndef _QMP_H_
@@ -17,9 +17,9 @@ struct vmctx;
 
 enum qmp_vm_op { QMP_VM_STOP, QMP_VM_CONT, QMP_VM_RESET, QMP_VM_QUIT };
 
-/* The data of the SHUTDOWN event a front end emits when QMP quit ends the run
- * (not under the QEMU front end, where QEMU emits its own). */
-#define QMP_QUIT_EVENT_DATA "\"guest\": false, \"reason\": \"host-qmp-quit\""
+/* The reason a front end gives vm_poweroff() when QMP quit ends the run (not
+ * under the QEMU front end, where QEMU emits its own SHUTDOWN). */
+#define QMP_QUIT_REASON "host-qmp-quit"
 
 struct qmp_vm_ops {
 	/* Carries out op; 0 or -errno (the client gets a GenericError). */

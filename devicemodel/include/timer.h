@@ -3,7 +3,7 @@
 /*
  * ACRN's acrn_timer API.  Same names and signatures, one implementation
  * difference: every timer of every device lives in one min-heap served by one
- * thread on one timerfd (core/timer.c), on the VM clock of vm_clock.h.
+ * thread on one timerfd (core/vm_clock.c), on the VM clock of vm_clock.h.
  *
  * Contract (ACRN's, no stronger): acrn_timer_settime() with a zero it_value
  * and acrn_timer_deinit() disarm and return at once.  They do not wait for a
@@ -28,7 +28,7 @@ struct acrn_timer {
 	void (*callback)(void *, uint64_t);
 	void *callback_param;
 
-	/* private to core/timer.c */
+	/* private to core/vm_clock.c */
 	uint64_t deadline_ns; /* VM-clock deadline while armed */
 	uint64_t period_ns;   /* 0 = one-shot */
 	size_t heap_idx;      /* SIZE_MAX when not armed */

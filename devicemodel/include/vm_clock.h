@@ -24,8 +24,9 @@ void timer_core_fini(void);
 enum vm_clock_mode vm_clock_mode(void);
 
 uint64_t vm_clock_now_ns(void);
-void vm_clock_pause(void);
-void vm_clock_resume(void);
+/* Each returns whether it changed the state (a second pause does nothing). */
+bool vm_clock_pause(void);
+bool vm_clock_resume(void);
 bool vm_clock_paused(void);
 
 /* Virtual mode only: advance by ns (paused: VM time stays).  Returns VM now. */

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Copyright (c) 2026 The wdt-dm authors */
 /*
- * The VM as the core sees it: identity (UUID), vCPU threads (for guest-time
- * sources), the front end's hooks (interrupt delivery), reset hooks and the
+ * The VM as the core sees it: identity (UUID), vCPU threads and guest-time
+ * facts (for guest-time sources), the front end's hooks (interrupt delivery,
+ * the VM's property set by the front end), reset hooks and the
  * queue of actions requested through the reboot API (dm_reset.h).  One VM per
  * process.  Devices never look inside; front ends and core/ do.
  */
@@ -42,8 +43,11 @@ struct vm_action_req {
 struct vm_fe_ops {
 	/* INTx level change of a PCI device (1 asserted, 0 deasserted). */
 	void (*intx)(struct vmctx *ctx, struct pci_vdev *dev, int level);
-	/* The vCPU stall detector's interrupt for vcpu. */
-	void (*stall_irq)(struct vmctx *ctx, int vcpu);
+	/*
+	 * Platform device dev (its plat_dev_ops name) drives its interrupt line
+	 * (the device's own numbering) to level: 1 asserted, 0 deasserted.
+	 */
+	void (*plat_irq)(struct vmctx *ctx, const char *dev, int line, int level);
 	/* Called (any thread) after an action was queued: wake the front end. */
 	void (*action_pending)(struct vmctx *ctx);
 };
@@ -66,8 +70,19 @@ struct vmctx {
 	pid_t vcpu_tid[VM_MAX_VCPUS];
 	const struct vm_fe_ops *fe;
 	void *fe_data;
+	/*
+	 * What the front end knows of its vCPUs, set in its prepare() for the
+	 * devices (dm_vcpu.h): the guest-time source (guest_clock.h name) a device
+	 * uses unless told otherwise (NULL: "virtual" on a virtual VM clock, else
+	 * "monotonic"), and whether the vCPU threads are known never to gain guest
+	 * time (/proc field 43), i.e. they are no KVM vCPUs.
+	 */
+	const char *guest_time_src;
+	bool vcpus_no_guest_time;
+	/* The front end writes post-mortem dumps of the guest's memory (dump=). */
+	bool can_dump;
 
-	/* private to core/reset.c */
+	/* private to core/vm.c */
 	pthread_mutex_t lock;
 	struct vm_reset_hook hooks[VM_MAX_RESET_HOOKS];
 	int nhooks;
@@ -79,6 +94,7 @@ struct vmctx {
 	int nstatus;
 	bool action_set;              /* QMP watchdog-set-action is in force */
 	enum dm_wdt_action action;    /* ... and its action */
+	bool powered_off;             /* SHUTDOWN was emitted */
 };
 
 /* uuid: NULL to generate one; else parsed with libuuid.  0 or -EINVAL. */
@@ -87,8 +103,19 @@ void vm_destroy(struct vmctx *ctx);
 
 /* Pop the oldest requested action; false when none. */
 bool vm_action_take(struct vmctx *ctx, struct vm_action_req *out);
-/* Run every reset hook, then emit RESET {"guest": false, "reason": reason}. */
+/* Run every reset hook (the VM is powered on again), then emit RESET {"guest": false, "reason": reason}. */
 void vm_reset(struct vmctx *ctx, const char *reason);
+/*
+ * The VM's lifecycle verbs; each emits its event only when it changes the
+ * state, so a verb called twice (two watchdogs, QMP and an action) emits once.
+ * vm_pause: the VM clock stops (so does every device timer); STOP
+ * {"reason": reason}.  vm_resume: the clock runs again; RESUME {} (reason is
+ * logged).  vm_poweroff: SHUTDOWN {"guest": false, "reason": reason} the first
+ * time; ending the run is the front end's.  Each returns whether it acted.
+ */
+bool vm_pause(struct vmctx *ctx, const char *reason);
+bool vm_resume(struct vmctx *ctx, const char *reason);
+bool vm_poweroff(struct vmctx *ctx, const char *reason);
 /* QEMU's watchdog-set-action: every watchdog device's next expiry does a
  * instead of its configured action. */
 void vm_set_watchdog_action(struct vmctx *ctx, enum dm_wdt_action a);

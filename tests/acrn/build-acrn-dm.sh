@@ -89,7 +89,8 @@ echo "$out" | grep -q "already occupied" || fail "-s 5,wdt-i6300esb not taken: $
 echo "acrn-dm: PASS acrn-dm -s 5,wdt-i6300esb accepted by ACRN's -s parser"
 
 # vcpu-stall through the one main.c patch: getopt knows --vcpu_stall (an
-# unknown switch is refused), and the device is queued by name, so acrn-dm
+# unknown switch is refused) and --platform, and the registry queues the
+# device (once for its own switch, by name for --platform), so acrn-dm
 # gets past option parsing.  Its options are checked when the device is
 # created, which needs a VM (make acrn-test covers the device).
 out=$(run --no_such_switch x)
@@ -99,3 +100,12 @@ if echo "$out" | grep -qE "unrecognized option|invalid vcpu_stall"; then
 	fail "--vcpu_stall refused: $out"
 fi
 echo "acrn-dm: PASS acrn-dm --vcpu_stall vcpus=2,clock=monotonic,action=poweroff accepted"
+out=$(run --vcpu_stall vcpus=1 --vcpu_stall vcpus=2)
+echo "$out" | grep -q "invalid vcpu_stall" || fail "--vcpu_stall twice not refused: $out"
+out=$(run --platform no-such-device)
+echo "$out" | grep -q "invalid platform" || fail "--platform no-such-device not refused: $out"
+out=$(run --platform vcpu-stall,vcpus=2,clock=monotonic)
+if echo "$out" | grep -qE "unrecognized option|invalid platform"; then
+	fail "--platform vcpu-stall,... refused: $out"
+fi
+echo "acrn-dm: PASS acrn-dm --platform: an unknown device refused, vcpu-stall accepted"

@@ -127,11 +127,14 @@ exec 3<&0
 "$src/build/wdt-dm" "\$@" <&3 3<&- &
 pid=\$!
 exec 3<&-
-trap 'kill -TERM \$pid 2>/dev/null' TERM
-trap 'kill -INT \$pid 2>/dev/null' INT
+# A trapped signal ends wait early (status > 128) with wdt-dm not yet reaped:
+# wait again for its own status, even when it has exited meanwhile.
+again=0
+trap 'again=1; kill -TERM \$pid 2>/dev/null' TERM
+trap 'again=1; kill -INT \$pid 2>/dev/null' INT
 wait \$pid
 rc=\$?
-while kill -0 \$pid 2>/dev/null; do wait \$pid; rc=\$?; done
+while [ \$again = 1 ]; do again=0; wait \$pid; rc=\$?; done
 [ \$rc -ge 128 ] && echo "wdt-dm died with status \$rc (\$*)" >>"$state/crashes"
 exit \$rc
 EOF

@@ -200,7 +200,7 @@ void fuzz_check_timers(const struct fuzz_vm *vm, size_t max_armed)
 	if (!vm_clock_next_deadline(&next))
 		return;
 	/* Due callbacks ran in the step; what is left must lie in the future. */
-	/* At the end of the 64-bit clock every arm saturates there (timer.c). */
+	/* At the end of the 64-bit clock every arm saturates there (vm_clock.c). */
 	FUZZ_CHECK(next > now || (next == now && (vm->ever_paused || now == UINT64_MAX)),
 		   "timer armed at %llu, now %llu", (unsigned long long)next,
 		   (unsigned long long)now);

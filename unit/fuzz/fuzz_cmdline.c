@@ -2,9 +2,9 @@
 /* Copyright (c) 2026 The wdt-dm authors */
 /*
  * libFuzzer harness 5 (issue 7): the option strings a user (or a launch
- * script) hands to wdt-dm: `-s` through pci_parse_slot(), `--vcpu-stall`
- * through plat_dev_add() and the device's own option parser (run by
- * init_plat_devs), per-device options (action=...) through vdev_init, the
+ * script) hands to wdt-dm: `-s` through pci_parse_slot(), `--vcpu-stall` and
+ * `--platform` through the registry's option hooks and the device's own
+ * option parser (run by init_plat_devs), per-device options (action=...) through vdev_init, the
  * VM's UUID through vm_create(), and the front ends' own options (`--sim`
  * scenario, `--qtest` value) through their prepare() hooks, found in the
  * front-end linker set as main finds them.  The input is up to 8 NUL-separated strings,
@@ -85,9 +85,9 @@ static bool cmdline_apply(char kind, const char *s, const char **uuid, int *vcpu
 	case 0:
 		return pci_parse_slot(s) == 0;
 	case 1:
-		return plat_dev_add("vcpu-stall", s) == 0;
+		return plat_dev_add_option("vcpu-stall", s) == 0;
 	case 2:
-		return plat_dev_add(s, NULL) == 0;
+		return plat_dev_add_spec(s) == 0;
 	default:
 		*uuid = s;
 		*vcpus = (int)(strlen(s) % 300);

@@ -57,8 +57,9 @@ static void model_reset(struct stall_fuzz *f)
 		f->m[i] = (struct stall_model){0, 0, 0};
 }
 
-static void stall_event(const char *line, void *arg)
+static void stall_event(const struct dm_event *e, const char *line, void *arg)
 {
+	(void)e;
 	if (strstr(line, "\"event\": \"RESET\""))
 		model_reset(arg);
 }

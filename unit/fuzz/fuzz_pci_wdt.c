@@ -82,8 +82,9 @@ static void model_power_on(struct wdt_model *m)
 }
 
 /* Event sink: a watchdog expiry or VM reset changes the device behind our back. */
-static void wdt_event(const char *line, void *arg)
+static void wdt_event(const struct dm_event *e, const char *line, void *arg)
 {
+	(void)e;
 	struct wdt_model *m = arg;
 
 	if (strstr(line, "\"event\": \"WATCHDOG\"") && strstr(line, WDT_ID)) {

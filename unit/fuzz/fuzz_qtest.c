@@ -137,8 +137,9 @@ static void check_replies(const struct qtest_expect *e, const char *out, size_t 
 		   "%lu commands, %lu replies", e->commands, replies);
 }
 
-static void shutdown_seen(const char *line, void *arg)
+static void shutdown_seen(const struct dm_event *e, const char *line, void *arg)
 {
+	(void)e;
 	if (strstr(line, "\"event\": \"SHUTDOWN\""))
 		*(bool *)arg = true;
 }

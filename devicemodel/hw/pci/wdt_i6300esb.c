@@ -257,9 +257,8 @@ static void esb_stage1_expired(struct esb *s)
 	 * warn of: an event there would let a guest flood the event stream.
 	 */
 	if (!((s->config & ESB_CONFIG_OUTPUT_DIS) && (s->lock & ESB_LOCK_FREE_RUN)))
-		dm_event_emit("WATCHDOG_STAGE1",
-			      "\"device\": \"" ESB_NAME "\", \"id\": \"%s\", \"interrupt\": \"%s\"",
-			      s->id, intr);
+		dm_event_emit("WATCHDOG_STAGE1", DM_EV_STR("device", ESB_NAME),
+			      DM_EV_STR("id", s->id), DM_EV_STR("interrupt", intr));
 	esb_stage_start(s, 2);
 }
 

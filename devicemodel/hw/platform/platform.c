@@ -4,7 +4,8 @@
  * The platform MMIO device table (docs/design.rst §3-4, plat_dev.h): devices that
  * sit at a fixed guest-physical window rather than on PCI (the vCPU stall
  * detector).  Plugins register through the plat_dev_ops_set linker set; the
- * command line queues them by name with plat_dev_add(); init_plat_devs()
+ * command line queues them by name with plat_dev_add() (--platform
+ * <name>,<opts>, or the long option a plugin declares); init_plat_devs()
  * creates them, registers each window [base, base+size) with the MMIO bus
  * and forwards validated accesses to ops->read/write with the offset into the
  * window.  One VM reset hook runs every device's ops->reset.
@@ -65,6 +66,75 @@ int plat_dev_add(const char *name, const char *opts)
 	}
 	plat_specs[plat_nspecs++] = (struct plat_spec){ops, copy};
 	return 0;
+}
+
+#define PLAT_NAME_MAX 64
+
+int plat_dev_add_spec(const char *spec)
+{
+	const char *comma = strchr(spec, ',');
+	size_t n = comma ? (size_t)(comma - spec) : strlen(spec);
+	char name[PLAT_NAME_MAX];
+
+	if (n >= sizeof(name)) {
+		fprintf(stderr, "wdt-dm: unknown platform device \"%.*s\"\n", (int)n, spec);
+		return -EINVAL;
+	}
+	memcpy(name, spec, n);
+	name[n] = '\0';
+	return plat_dev_add(name, comma ? comma + 1 : NULL);
+}
+
+/* "vcpu-stall" matches "vcpu_stall" (ACRN's spelling of long options). */
+static bool option_matches(const char *decl, const char *given)
+{
+	for (; *decl && *given; decl++, given++)
+		if (*decl != *given && !(*decl == '-' && *given == '_'))
+			return false;
+	return *decl == *given;
+}
+
+int plat_dev_add_option(const char *opt, const char *opts)
+{
+	const struct plat_dev_ops *ops;
+
+	for (int n = 0; (ops = plat_ops_with_option(n)); n++) {
+		if (!option_matches(ops->option, opt))
+			continue;
+		if (plat_dev_queued(ops->name)) {
+			fprintf(stderr, "wdt-dm: option given twice: --%s (see wdt-dm --help)\n",
+				opt);
+			return -EINVAL;
+		}
+		return plat_dev_add(ops->name, opts);
+	}
+	fprintf(stderr, "wdt-dm: no platform device has the option --%s\n", opt);
+	return -EINVAL;
+}
+
+const struct plat_dev_ops *plat_ops_with_option(int n)
+{
+	struct plat_dev_ops **pp;
+
+	SET_FOREACH(pp, plat_dev_ops_set)
+	{
+		if ((*pp)->option && n-- == 0)
+			return *pp;
+	}
+	return NULL;
+}
+
+bool plat_dev_queued(const char *name)
+{
+	for (int i = 0; name && i < plat_nspecs; i++)
+		if (strcmp(plat_specs[i].ops->name, name) == 0)
+			return true;
+	return false;
+}
+
+const char *plat_dev_name(int n)
+{
+	return n >= 0 && n < plat_ndevs ? plat_devs[n].ops->name : NULL;
 }
 
 void plat_devs_clear(void)

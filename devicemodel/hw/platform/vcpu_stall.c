@@ -420,15 +420,17 @@ static void stall_notify(const struct stall_note *note)
 	char id[16];
 
 	if (note->stopped)
-		dm_event_emit("VCPU_STALL_DETECTOR_STOPPED",
-			      "\"vcpu\": %d, \"clock\": \"%s\", \"reason\": \"%s\"", note->index,
-			      guest_clock_kind_name(note->clock_kind), note->stopped);
+		dm_event_emit("VCPU_STALL_DETECTOR_STOPPED", DM_EV_INT("vcpu", note->index),
+			      DM_EV_STR("clock", guest_clock_kind_name(note->clock_kind)),
+			      DM_EV_STR("reason", note->stopped));
 	if (!note->stage)
 		return;
-	if (strcmp(note->stage, "interrupt") == 0)
-		dm_vcpu_stall_irq(note->ctx, note->index);
-	dm_event_emit("VCPU_STALL", "\"vcpu\": %d, \"stage\": \"%s\", \"guest_ms\": %" PRIu64,
-		      note->index, note->stage, note->guest_ms);
+	if (strcmp(note->stage, "interrupt") == 0) { /* an edge: a pulse on vCPU's line */
+		dm_plat_irq(note->ctx, STALL_NAME, note->index, 1);
+		dm_plat_irq(note->ctx, STALL_NAME, note->index, 0);
+	}
+	dm_event_emit("VCPU_STALL", DM_EV_INT("vcpu", note->index), DM_EV_STR("stage", note->stage),
+		      DM_EV_UINT("guest_ms", note->guest_ms));
 	if (strcmp(note->stage, "reset") != 0)
 		return;
 	snprintf(id, sizeof(id), "%d", note->index);
@@ -698,22 +700,23 @@ static int stall_opt(struct stall_cfg *d, uint64_t *base, char *kv)
  * clock=procfs where the host's vCPU threads never gain guest time (they are
  * not KVM vCPUs, or not threads of the DM at all): it can never work.
  */
-static int stall_check_clock(const struct stall_cfg *cfg)
+static int stall_check_clock(struct vmctx *ctx, const struct stall_cfg *cfg)
 {
-	if (cfg->clock_kind != GUEST_CLOCK_PROCFS || dm_vcpu_gain_guest_time())
+	if (cfg->clock_kind != GUEST_CLOCK_PROCFS || dm_vcpu_gain_guest_time(ctx))
 		return 0;
 	fprintf(stderr, "wdt-dm: " STALL_NAME ": clock=procfs: this host's vCPU threads are not "
 			"KVM vCPUs and gain no guest time; use clock=%s\n",
-		dm_vcpu_default_clock());
+		dm_vcpu_default_clock(ctx));
 	return -EINVAL;
 }
 
-static int stall_parse_opts(struct stall_cfg *d, uint64_t *base, const char *opts)
+static int stall_parse_opts(struct vmctx *ctx, struct stall_cfg *d, uint64_t *base,
+			    const char *opts)
 {
 	char *copy, *kv, *save = NULL;
 	int rc = 0;
 
-	if (guest_clock_kind_parse(dm_vcpu_default_clock(), &d->clock_kind) != 0)
+	if (guest_clock_kind_parse(dm_vcpu_default_clock(ctx), &d->clock_kind) != 0)
 		d->clock_kind = GUEST_CLOCK_MONOTONIC;
 	if (!opts)
 		return 0;
@@ -723,7 +726,7 @@ static int stall_parse_opts(struct stall_cfg *d, uint64_t *base, const char *opt
 	for (kv = strtok_r(copy, ",", &save); kv && !rc; kv = strtok_r(NULL, ",", &save))
 		rc = stall_opt(d, base, kv);
 	free(copy);
-	return rc ? rc : stall_check_clock(d);
+	return rc ? rc : stall_check_clock(ctx, d);
 }
 
 /* Stops one slot (its lock held): idle, disarmed, timer released, clock closed. */
@@ -799,7 +802,7 @@ static int stall_configure(struct vmctx *ctx, struct stall_cfg *cfg, uint64_t *b
 	cfg->nvcpus = n > 0 ? n : 1;
 	if (cfg->nvcpus > STALL_MAX_VCPUS)
 		cfg->nvcpus = STALL_MAX_VCPUS;
-	rc = stall_parse_opts(cfg, base, opts);
+	rc = stall_parse_opts(ctx, cfg, base, opts);
 	return rc ? rc : dm_wdt_check(ctx, STALL_NAME, cfg->action, &cfg->dump);
 }
 
@@ -882,6 +885,10 @@ static void stall_deinit(struct vmctx *ctx, struct plat_vdev *dev)
 
 static const struct plat_dev_ops stall_ops = {
 	.name = STALL_NAME,
+	.option = STALL_NAME,
+	.option_help = "add the vCPU stall detector: base=<addr>,vcpus=<n>,\n"
+		       "                          clock=procfs|cputime|monotonic|virtual,"
+		       "action=<action>",
 	.init = stall_init,
 	.deinit = stall_deinit,
 	.read = stall_read,

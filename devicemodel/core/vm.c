@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Copyright (c) 2026 The wdt-dm authors */
 /*
- * The reboot API (docs/design.rst §6, docs/device.rst §1.5/§2.2/§3) and the VM object.
+ * The VM object and its lifecycle (docs/design.rst §6, docs/device.rst §1.5/§2.2/§3):
+ * vm_create, the reboot API with its action queue, and the verbs a front end
+ * uses to carry actions out, each emitting its event exactly once: vm_reset
+ * (RESET), vm_pause (STOP), vm_resume (RESUME) and vm_poweroff (SHUTDOWN).
  * Devices call dm_watchdog_expired() from their timer callbacks, usually with
  * their own lock held, so it does the least possible: emit WATCHDOG and queue
  * the request.  The front end takes requests with vm_action_take() and carries
@@ -108,7 +111,6 @@ void dm_watchdog_expired_dump(struct vmctx *ctx, enum dm_wdt_action action,
 			      const char *stage)
 {
 	struct vm_action_req req;
-	char edev[VM_REQ_STR * 2], eid[VM_REQ_STR * 2], estage[VM_REQ_STR * 2];
 
 	if (ctx) {
 		pthread_mutex_lock(&ctx->lock);
@@ -123,11 +125,8 @@ void dm_watchdog_expired_dump(struct vmctx *ctx, enum dm_wdt_action action,
 	req.vm_ns = vm_clock_now_ns();
 	if (dump)
 		req.dump = *dump;
-	dm_event_emit("WATCHDOG",
-		      "\"action\": \"%s\", \"device\": \"%s\", \"id\": \"%s\", \"stage\": \"%s\"",
-		      dm_wdt_action_name(action), dm_event_escape(device, edev, sizeof(edev)),
-		      dm_event_escape(id, eid, sizeof(eid)),
-		      dm_event_escape(stage, estage, sizeof(estage)));
+	dm_event_emit("WATCHDOG", DM_EV_STR("action", dm_wdt_action_name(action)),
+		      DM_EV_STR("device", device), DM_EV_STR("id", id), DM_EV_STR("stage", stage));
 	if (action == DM_WDT_ACTION_DEBUG)
 		pr_warn("watchdog: timer fired (%s %s)\n", req.device, req.id);
 	if (!ctx)
@@ -155,7 +154,6 @@ bool vm_action_take(struct vmctx *ctx, struct vm_action_req *out)
 void vm_reset(struct vmctx *ctx, const char *reason)
 {
 	struct vm_reset_hook hooks[VM_MAX_RESET_HOOKS];
-	char ereason[64];
 	int n;
 
 	/* Run the hooks unlocked: they take device locks and cancel timers. */
@@ -163,11 +161,43 @@ void vm_reset(struct vmctx *ctx, const char *reason)
 	n = ctx->nhooks;
 	memcpy(hooks, ctx->hooks, (size_t)n * sizeof(hooks[0]));
 	ctx->resets++;
+	ctx->powered_off = false; /* the machine runs again: a later poweroff is news */
 	pthread_mutex_unlock(&ctx->lock);
 	for (int i = 0; i < n; i++)
 		hooks[i].fn(hooks[i].arg);
-	dm_event_emit("RESET", "\"guest\": false, \"reason\": \"%s\"",
-		      dm_event_escape(reason, ereason, sizeof(ereason)));
+	dm_event_emit("RESET", DM_EV_BOOL("guest", false), DM_EV_STR("reason", reason));
+}
+
+bool vm_pause(struct vmctx *ctx, const char *reason)
+{
+	(void)ctx;
+	if (!vm_clock_pause())
+		return false;
+	dm_event_emit("STOP", DM_EV_STR("reason", reason));
+	return true;
+}
+
+bool vm_resume(struct vmctx *ctx, const char *reason)
+{
+	(void)ctx;
+	if (!vm_clock_resume())
+		return false;
+	pr_info("vm: resumed (%s)\n", reason ? reason : "");
+	dm_event_post(&(const struct dm_event){"RESUME", NULL, 0});
+	return true;
+}
+
+bool vm_poweroff(struct vmctx *ctx, const char *reason)
+{
+	bool first;
+
+	pthread_mutex_lock(&ctx->lock);
+	first = !ctx->powered_off;
+	ctx->powered_off = true;
+	pthread_mutex_unlock(&ctx->lock);
+	if (first)
+		dm_event_emit("SHUTDOWN", DM_EV_BOOL("guest", false), DM_EV_STR("reason", reason));
+	return first;
 }
 
 void vm_set_watchdog_action(struct vmctx *ctx, enum dm_wdt_action a)
@@ -247,7 +277,7 @@ int vm_device_status_json(struct vmctx *ctx, char **json)
 void vm_guest_request_event(enum dm_wdt_action a)
 {
 	if (a == DM_WDT_ACTION_SHUTDOWN)
-		dm_event_emit("POWERDOWN", "\"reason\": \"watchdog\"");
+		dm_event_emit("POWERDOWN", DM_EV_STR("reason", "watchdog"));
 	else if (a == DM_WDT_ACTION_INJECT_NMI)
-		dm_event_emit("NMI", "\"reason\": \"watchdog\"");
+		dm_event_emit("NMI", DM_EV_STR("reason", "watchdog"));
 }

@@ -2,7 +2,7 @@
 /* Copyright (c) 2026 The wdt-dm authors */
 /*
  * Unit tests of the reboot API, the VM object and the event stream
- * (core/reset.c, core/event.c; docs/design.rst §6, docs/device.rst §3).
+ * (core/vm.c, core/event.c; docs/design.rst §6, docs/device.rst §3).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -21,8 +21,9 @@ static char lines[MAX_LINES][1024];
 static int nlines;
 static struct vmctx ctx;
 
-static void capture(const char *line, void *arg)
+static void capture(const struct dm_event *e, const char *line, void *arg)
 {
+	(void)e;
 	(void)arg;
 	if (nlines < MAX_LINES)
 		snprintf(lines[nlines++], sizeof(lines[0]), "%s", line);
@@ -179,6 +180,56 @@ static void test_event_strings_are_json_escaped(void)
 	vm_destroy(&ctx);
 }
 
+/* What the sink gets: the fields as they were given, and the one JSON line made of them. */
+static const struct dm_event *seen_ev;
+static long seen_vcpu = -1;
+static char seen_stage[16], seen_line[512];
+
+static void typed_sink(const struct dm_event *e, const char *line, void *arg)
+{
+	const struct dm_event_field *f = dm_event_field(e, "vcpu");
+
+	(void)arg;
+	seen_ev = e;
+	seen_vcpu = f && f->type == DM_EVENT_INT ? (long)f->i : -1;
+	f = dm_event_field(e, "stage");
+	snprintf(seen_stage, sizeof(seen_stage), "%s", f && f->type == DM_EVENT_STR ? f->s : "");
+	snprintf(seen_line, sizeof(seen_line), "%s", line);
+}
+
+static void test_sink_gets_typed_fields_and_the_json_made_once(void)
+{
+	fresh_vm();
+	dm_event_set_sink(typed_sink, NULL);
+	dm_event_emit("TEST", DM_EV_INT("vcpu", -3), DM_EV_STR("stage", "a\"b"),
+		      DM_EV_UINT("ms", 18446744073709551615ULL), DM_EV_BOOL("ok", false),
+		      DM_EV_JSON("\"raw\": [1, 2]"), DM_EV_JSON(""), DM_EV_STR("src", NULL));
+	dm_event_set_sink(capture, NULL);
+	CU_ASSERT_PTR_NOT_NULL(seen_ev);
+	CU_ASSERT_EQUAL(seen_vcpu, -3);
+	CU_ASSERT_STRING_EQUAL(seen_stage, "a\"b"); /* unescaped: as given */
+	CU_ASSERT_PTR_NOT_NULL(strstr(seen_line, "{\"event\": \"TEST\", \"data\": {\"vcpu\": -3, "
+				      "\"stage\": \"a\\\"b\", \"ms\": 18446744073709551615, "
+				      "\"ok\": false, \"raw\": [1, 2], \"src\": \"\", \"uuid\": "));
+	vm_destroy(&ctx);
+}
+
+/* Data that does not fit is dropped whole, never cut into broken JSON. */
+static void test_event_data_too_long_is_dropped(void)
+{
+	static char big[700];
+	char buf[32];
+
+	memset(big, 'x', sizeof(big) - 1);
+	fresh_vm();
+	dm_event_emit("TEST", DM_EV_JSON(big));
+	CU_ASSERT_EQUAL(nlines, 0);
+	CU_ASSERT_EQUAL(dm_event_format_data(&(const struct dm_event){"T",
+		DM_EV_FIELDS(DM_EV_STR("k", "0123456789012345678901234567890")), 1}, buf,
+		sizeof(buf)), -ENOSPC);
+	vm_destroy(&ctx);
+}
+
 static void test_events_file_gets_one_line_per_event(void)
 {
 	char path[] = "/tmp/wdt-dm-ev-XXXXXX";
@@ -191,8 +242,8 @@ static void test_events_file_gets_one_line_per_event(void)
 	close(fd);
 	fresh_vm();
 	CU_ASSERT_EQUAL_FATAL(dm_event_open(path), 0);
-	dm_event_emit("TEST_ONE", "\"n\": %d", 1);
-	dm_event_emit("TEST_TWO", "%s", "");
+	dm_event_emit("TEST_ONE", DM_EV_INT("n", 1));
+	dm_event_post(&(const struct dm_event){"TEST_TWO", NULL, 0});
 	dm_event_close();
 	f = fopen(path, "r");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
@@ -212,8 +263,8 @@ static void test_unwritable_events_file_is_counted_not_fatal(void)
 {
 	fresh_vm();
 	CU_ASSERT_EQUAL_FATAL(dm_event_open("/dev/full"), 0);
-	dm_event_emit("TEST", "%s", "");
-	dm_event_emit("TEST", "%s", "");
+	dm_event_emit("TEST", DM_EV_BOOL("b", true));
+	dm_event_emit("TEST", DM_EV_BOOL("b", true));
 	CU_ASSERT_EQUAL(dm_event_write_errors(), 2);
 	CU_ASSERT_EQUAL(dm_event_count(), 2);
 	CU_ASSERT_EQUAL(nlines, 2); /* the sink still sees them */
@@ -236,7 +287,61 @@ static void test_unregister_removes_only_the_hook_with_that_arg(void)
 	vm_destroy(&ctx);
 }
 
-UNIT_SUITE(reset, suite_init, suite_cleanup, UNIT_TEST(test_action_names_round_trip),
+/* STOP once per pause, RESUME once per resume; the VM clock stands still between. */
+static void test_pause_and_resume_emit_once_and_stop_the_clock(void)
+{
+	uint64_t t0;
+
+	fresh_vm();
+	t0 = vm_clock_now_ns();
+	CU_ASSERT_TRUE(vm_pause(&ctx, "watchdog"));
+	CU_ASSERT_FALSE(vm_pause(&ctx, "host")); /* already paused: no second STOP */
+	CU_ASSERT_TRUE(vm_clock_paused());
+	CU_ASSERT_EQUAL(vm_clock_step(5000), t0);
+	CU_ASSERT_EQUAL_FATAL(nlines, 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(lines[0], "\"event\": \"STOP\", \"data\": "
+						"{\"reason\": \"watchdog\", \"uuid\""));
+	CU_ASSERT_TRUE(vm_resume(&ctx, "host"));
+	CU_ASSERT_FALSE(vm_resume(&ctx, "host"));
+	CU_ASSERT_FALSE(vm_clock_paused());
+	CU_ASSERT_EQUAL(vm_clock_step(5000), t0 + 5000);
+	CU_ASSERT_EQUAL_FATAL(nlines, 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(lines[1], "\"event\": \"RESUME\", \"data\": {\"uuid\""));
+	vm_destroy(&ctx);
+}
+
+/* A running VM resumed emits nothing; a pause after a resume is a new STOP. */
+static void test_resume_of_a_running_vm_is_silent(void)
+{
+	fresh_vm();
+	CU_ASSERT_FALSE(vm_resume(&ctx, "host"));
+	CU_ASSERT_EQUAL(nlines, 0);
+	CU_ASSERT_TRUE(vm_pause(&ctx, "host"));
+	CU_ASSERT_TRUE(vm_resume(&ctx, "host"));
+	CU_ASSERT_TRUE(vm_pause(&ctx, "host"));
+	CU_ASSERT_TRUE(vm_resume(&ctx, "host"));
+	CU_ASSERT_EQUAL(nlines, 4);
+	vm_destroy(&ctx);
+}
+
+/* Two watchdogs (or QMP quit after a poweroff action) make one SHUTDOWN; a reset re-arms it. */
+static void test_poweroff_emits_shutdown_once_until_a_reset(void)
+{
+	fresh_vm();
+	CU_ASSERT_TRUE(vm_poweroff(&ctx, "watchdog"));
+	CU_ASSERT_FALSE(vm_poweroff(&ctx, "host-qmp-quit"));
+	CU_ASSERT_FALSE(vm_clock_paused()); /* powering off stops nothing by itself */
+	CU_ASSERT_EQUAL_FATAL(nlines, 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(lines[0], "\"event\": \"SHUTDOWN\", \"data\": "
+						"{\"guest\": false, \"reason\": \"watchdog\", "));
+	vm_reset(&ctx, "host");
+	CU_ASSERT_TRUE(vm_poweroff(&ctx, "host-qmp-quit"));
+	CU_ASSERT_EQUAL_FATAL(nlines, 3);
+	CU_ASSERT_PTR_NOT_NULL(strstr(lines[2], "\"reason\": \"host-qmp-quit\""));
+	vm_destroy(&ctx);
+}
+
+UNIT_SUITE(vm, suite_init, suite_cleanup, UNIT_TEST(test_action_names_round_trip),
 	   UNIT_TEST(test_uuid_is_parsed_lowercased_or_rejected),
 	   UNIT_TEST(test_expiry_emits_watchdog_and_queues_request),
 	   UNIT_TEST(test_requests_come_out_in_order_and_overflow_drops),
@@ -244,4 +349,9 @@ UNIT_SUITE(reset, suite_init, suite_cleanup, UNIT_TEST(test_action_names_round_t
 	   UNIT_TEST(test_hook_table_full_is_refused), UNIT_TEST(test_event_strings_are_json_escaped),
 	   UNIT_TEST(test_events_file_gets_one_line_per_event),
 	   UNIT_TEST(test_unwritable_events_file_is_counted_not_fatal),
-	   UNIT_TEST(test_unregister_removes_only_the_hook_with_that_arg));
+	   UNIT_TEST(test_unregister_removes_only_the_hook_with_that_arg),
+	   UNIT_TEST(test_pause_and_resume_emit_once_and_stop_the_clock),
+	   UNIT_TEST(test_resume_of_a_running_vm_is_silent),
+	   UNIT_TEST(test_poweroff_emits_shutdown_once_until_a_reset),
+	   UNIT_TEST(test_sink_gets_typed_fields_and_the_json_made_once),
+	   UNIT_TEST(test_event_data_too_long_is_dropped));

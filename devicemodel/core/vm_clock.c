@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Copyright (c) 2026 The wdt-dm authors */
 /*
- * THE shared timer thread and the VM clock (docs/design.rst section 5; API in
- * timer.h and vm_clock.h).  Every armed acrn_timer of every device sits in one
- * binary min-heap keyed by (VM deadline, arming sequence).  In realtime mode
+ * The VM clock (vm_clock.h) and THE shared timer thread that runs every
+ * device timer on it (ACRN's acrn_timer API, timer.h; docs/design.rst
+ * section 5): one object, as deadlines are VM time.  Every armed acrn_timer
+ * of every device sits in one binary min-heap keyed by (VM deadline, arming
+ * sequence).  In realtime mode
  * one thread blocks in read() on one CLOCK_MONOTONIC timerfd armed
  * (TFD_TIMER_ABSTIME) for the heap's root; whoever arms an earlier deadline,
  * pauses, resumes or shuts down simply re-arms that same timerfd, which wakes
@@ -666,23 +668,29 @@ uint64_t vm_clock_now_ns(void)
 	return now;
 }
 
-void vm_clock_pause(void)
+bool vm_clock_pause(void)
 {
+	bool was_running;
+
 	core_lock();
-	if (!core.paused) {
+	was_running = !core.paused;
+	if (was_running) {
 		core.pause_start = mono_ns();
 		core.paused = true;
 		rearm_timerfd_locked(); /* disarms: no callback runs while paused */
 	}
 	core_unlock();
+	return was_running;
 }
 
-void vm_clock_resume(void)
+bool vm_clock_resume(void)
 {
+	bool was_paused;
 	uint64_t mono;
 
 	core_lock();
-	if (core.paused) {
+	was_paused = core.paused;
+	if (was_paused) {
 		mono = mono_ns();
 		if (mono > core.pause_start)
 			core.paused_total = sat_add(core.paused_total, mono - core.pause_start);
@@ -690,6 +698,7 @@ void vm_clock_resume(void)
 		rearm_timerfd_locked();
 	}
 	core_unlock();
+	return was_paused;
 }
 
 bool vm_clock_paused(void)

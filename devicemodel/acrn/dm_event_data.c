@@ -1,0 +1,1 @@
+../core/dm_event_data.c
