@@ -113,6 +113,25 @@ good "given uuid" "OK 10" -U 6ba7b810-9dad-11d1-80b4-00c04fd430c8 --qtest stdio
 good "a watchdog at every slot and function" "OK 10" $(all_functions) --qtest stdio
 good "function 1 with function 0" "OK 10" -s 5,wdt-i6300esb -s 5:1,wdt-i6300esb --qtest stdio
 
+# -- issue 16: post-mortem dumps and QEMU's whole action set
+mkdir -p "$tmp/dumps"
+bad_says "dump dir missing" "dump=$tmp/nope" -s "5,wdt-i6300esb,dump=$tmp/nope" --qtest stdio
+: >"$tmp/afile"
+bad_says "dump dir a file" "not a directory" -s "5,wdt-i6300esb,dump=$tmp/afile" --qtest stdio
+bad_says "dump dir empty" "want a directory" -s 5,wdt-i6300esb,dump= --qtest stdio
+bad_says "dump_timeout 0" "dump_timeout=0" -s "5,wdt-i6300esb,dump=$tmp/dumps,dump_timeout=0" --qtest stdio
+bad_says "dump_timeout too long" "1 to 3600" --vcpu-stall dump_timeout=3601 --qtest stdio
+bad_says "vcpu-stall dump dir missing" "dump=$tmp/nope" --vcpu-stall "dump=$tmp/nope" --qtest stdio
+bad_as_nobody "dump dir nobody may write" -s "5,wdt-i6300esb,dump=$tmp/ro" --qtest stdio
+bad_says "dump under sim" "no guest memory" --sim vcpus=1 --vcpu-stall "dump=$tmp/dumps"
+bad "inject_nmi misspelt" -s 5,wdt-i6300esb,action=inject_nmi --qtest stdio
+good "dump dir, timeout and shutdown" "OK 10" \
+	-s "5,wdt-i6300esb,action=shutdown,dump=$tmp/dumps,dump_timeout=5" --qtest stdio
+good "vcpu-stall inject-nmi with a dump dir" "OK 10" \
+	--vcpu-stall "action=inject-nmi,dump=$tmp/dumps" --qtest stdio
+if [ -z "$(ls -A "$tmp/dumps")" ]; then pass=$((pass + 1)); else
+	echo "cli: FAIL start-up probes left files in the dump dir"; fail=$((fail + 1)); fi
+
 # -- issue 15: QEMU's spellings (-m, unix:PATH[,server=on], -qmp, -chardev/-mon)
 bad "bad -m" -m 0 --qtest stdio
 bad "bad -m suffix" -m 12Q --qtest stdio

@@ -13,6 +13,7 @@
 #include "../devicemodel/hv/qemu.c"
 #include "../devicemodel/hv/qemu_proxy.c"
 #include "../devicemodel/hv/qemu_qmp.c"
+#include "../devicemodel/hv/qemu_dump.c"
 
 #include "pci_testdev.h"
 #include "proxy_peer.h"
@@ -424,6 +425,260 @@ static void test_ram_gets_a_shared_memfd_unless_the_user_chose_a_backend(void)
 	free_argv(argv);
 }
 
+/* ---- shutdown, inject-nmi and post-mortem dumps over QMP (issue 16) ------------ */
+
+static void test_shutdown_and_inject_nmi_become_their_qmp_commands(void)
+{
+	struct vm_action_req r = {.action = DM_WDT_ACTION_SHUTDOWN};
+	char buf[256] = "";
+
+	bring_up();
+	qmp_line(&qfe, "{\"QMP\": {\"version\": {}, \"capabilities\": []}}");
+	qmp_line(&qfe, "{\"return\": {}}");
+	while (recv(tqmp, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+		;
+	memset(buf, 0, sizeof(buf));
+	qemu_do_action(&qfe, &r);
+	CU_ASSERT(recv(tqmp, buf, sizeof(buf) - 1, MSG_DONTWAIT) > 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "{\"execute\": \"system_powerdown\"}"));
+	r.action = DM_WDT_ACTION_INJECT_NMI;
+	memset(buf, 0, sizeof(buf));
+	qemu_do_action(&qfe, &r);
+	CU_ASSERT(recv(tqmp, buf, sizeof(buf) - 1, MSG_DONTWAIT) > 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "{\"execute\": \"inject-nmi\"}"));
+	teardown();
+}
+
+#define DUMP_LINES 32
+static char dlines[DUMP_LINES][1024];
+static int ndlines;
+static char ddir[64];
+
+static void dump_sink(const struct dm_event *e, const char *line, void *arg)
+{
+	(void)e;
+	(void)arg;
+	if (ndlines < DUMP_LINES)
+		snprintf(dlines[ndlines++], sizeof(dlines[0]), "%s", line);
+}
+
+/* The first captured event line holding needle, or NULL. */
+static const char *dline(const char *needle)
+{
+	for (int i = 0; i < ndlines; i++)
+		if (strstr(dlines[i], needle))
+			return dlines[i];
+	return NULL;
+}
+
+/* What QEMU got on its QMP end (text into buf, the last fd passed into *fd). */
+static size_t qemu_reads(char *buf, size_t n, int *fd)
+{
+	size_t len = 0;
+
+	for (;;) {
+		char cbuf[CMSG_SPACE(sizeof(int) * 4)];
+		struct iovec iov = {buf + len, n - 1 - len};
+		struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+				   .msg_controllen = sizeof(cbuf)};
+		ssize_t got = recvmsg(tqmp, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+
+		if (got <= 0)
+			break;
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
+			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && fd)
+				memcpy(fd, CMSG_DATA(c), sizeof(int));
+		len += (size_t)got;
+	}
+	buf[len] = '\0';
+	return len;
+}
+
+/* QMP up, a temporary dump directory, events captured. */
+static void dump_bring_up(struct vm_action_req *r)
+{
+	char buf[512];
+
+	bring_up();
+	qmp_line(&qfe, "{\"QMP\": {\"version\": {}, \"capabilities\": []}}");
+	qmp_line(&qfe, "{\"return\": {}}");
+	qemu_reads(buf, sizeof(buf), NULL);
+	snprintf(ddir, sizeof(ddir), "/tmp/wdt-dm-unit-qdump-XXXXXX");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(ddir));
+	memset(r, 0, sizeof(*r));
+	r->action = DM_WDT_ACTION_RESET;
+	snprintf(r->device, sizeof(r->device), "wdt-i6300esb");
+	snprintf(r->id, sizeof(r->id), "0:5.0");
+	snprintf(r->dump.dir, sizeof(r->dump.dir), "%s", ddir);
+	r->dump.timeout_s = 60;
+	ndlines = 0;
+	dm_event_set_sink(dump_sink, NULL);
+}
+
+static void dump_teardown(void)
+{
+	DIR *d = opendir(ddir);
+	struct dirent *e;
+	char p[256];
+
+	teardown();
+	while (d && (e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof(p), "%s/%.120s", ddir, e->d_name);
+		unlink(p);
+	}
+	if (d)
+		closedir(d);
+	rmdir(ddir);
+	dm_event_set_sink(sink, NULL);
+	vm_dump_set_clock(NULL, NULL, NULL);
+}
+
+static void test_dump_goes_through_getfd_and_the_action_waits_for_resume(void)
+{
+	struct vm_action_req r;
+	char buf[1024];
+	struct stat st;
+	int fd = -1;
+
+	dump_bring_up(&r);
+	qemu_do_action(&qfe, &r);
+	CU_ASSERT_TRUE(qemu_dump_busy(&qfe));
+	qemu_reads(buf, sizeof(buf), &fd);
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "{\"execute\": \"getfd\", \"arguments\": {\"fdname\": "
+					   "\"wdt-dm-dump\"}, \"id\": \"wdt-dm-getfd\"}\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "{\"execute\": \"dump-guest-memory\", \"arguments\": "
+					   "{\"paging\": false, \"protocol\": \"fd:wdt-dm-dump\", "
+					   "\"detach\": true}"));
+	CU_ASSERT(strstr(buf, "getfd") < strstr(buf, "dump-guest-memory"));
+	CU_ASSERT_PTR_NULL(strstr(buf, "system_reset"));
+	/* the descriptor QEMU got: a new 0600 file in the dump directory */
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(fstat(fd, &st), 0);
+	CU_ASSERT_TRUE(S_ISREG(st.st_mode));
+	CU_ASSERT_EQUAL(st.st_mode & 07777, 0600);
+	memset(buf, 'C', 1000);
+	CU_ASSERT_EQUAL(write(fd, buf, 1000), 1000); /* QEMU writes the core */
+	close(fd);
+	qmp_line(&qfe, "{\"return\": {}, \"id\": \"wdt-dm-getfd\"}");
+	qmp_line(&qfe, "{\"return\": {}, \"id\": \"wdt-dm-dump\"}");
+	qmp_line(&qfe, "{\"event\": \"STOP\", \"data\": {}}");
+	CU_ASSERT_TRUE(vm_clock_paused());
+	qmp_line(&qfe, "{\"event\": \"DUMP_COMPLETED\", \"data\": {\"result\": {\"total\": 1000, "
+		       "\"status\": \"completed\", \"completed\": 1000}}}");
+	CU_ASSERT_PTR_NOT_NULL(dline("\"event\": \"DUMP\""));
+	CU_ASSERT_PTR_NOT_NULL(dline("\"size\": 1000,"));
+	CU_ASSERT_PTR_NOT_NULL(dline(ddir));
+	CU_ASSERT_PTR_NULL(dline("\"error\""));
+	/* QEMU resumes the guest it stopped; the reset comes after that only */
+	qemu_reads(buf, sizeof(buf), NULL);
+	CU_ASSERT_PTR_NULL(strstr(buf, "system_reset"));
+	CU_ASSERT_TRUE(qemu_dump_busy(&qfe));
+	qmp_line(&qfe, "{\"event\": \"RESUME\"}");
+	qemu_reads(buf, sizeof(buf), NULL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "{\"execute\": \"system_reset\"}"));
+	CU_ASSERT_FALSE(qemu_dump_busy(&qfe));
+	dump_teardown();
+}
+
+static void test_dump_refused_by_qemu_runs_the_action_at_once(void)
+{
+	struct vm_action_req r;
+	char buf[1024];
+
+	dump_bring_up(&r);
+	qemu_do_action(&qfe, &r);
+	qemu_reads(buf, sizeof(buf), NULL);
+	qmp_line(&qfe, "{\"error\": {\"class\": \"GenericError\", \"desc\": \"There is a dump in "
+		       "process, please wait.\"}, \"id\": \"wdt-dm-dump\"}");
+	CU_ASSERT_PTR_NOT_NULL(dline("\"error\": \"There is a dump in process, please wait.\""));
+	qemu_reads(buf, sizeof(buf), NULL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "system_reset"));
+	CU_ASSERT_FALSE(qemu_dump_busy(&qfe));
+	/* its DUMP_COMPLETED, should it come, is QEMU's business only */
+	ndlines = 0;
+	qmp_line(&qfe, "{\"event\": \"DUMP_COMPLETED\", \"data\": {\"result\": {}}}");
+	CU_ASSERT_PTR_NULL(dline("\"event\": \"DUMP\""));
+	dump_teardown();
+}
+
+static void test_dump_failed_in_qemu_or_too_slow_never_blocks_the_action(void)
+{
+	struct vm_action_req r;
+	char buf[1024];
+
+	dump_bring_up(&r);
+	qmp_line(&qfe, "{\"event\": \"STOP\"}"); /* the guest is not running: no RESUME owed */
+	qemu_do_action(&qfe, &r);
+	qemu_reads(buf, sizeof(buf), NULL);
+	qmp_line(&qfe, "{\"event\": \"DUMP_COMPLETED\", \"data\": {\"result\": {\"status\": "
+		       "\"failed\"}, \"error\": \"dump: failed to save memory: No space left\"}}");
+	CU_ASSERT_PTR_NOT_NULL(dline("\"error\": \"dump: failed to save memory: No space left\""));
+	qemu_reads(buf, sizeof(buf), NULL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "system_reset"));
+	CU_ASSERT_FALSE(qemu_dump_busy(&qfe));
+	/* too slow: at dump_timeout the action goes ahead */
+	ndlines = 0;
+	r.action = DM_WDT_ACTION_POWEROFF;
+	snprintf(r.device, sizeof(r.device), "vcpu-stall"); /* a name of its own this second */
+	qemu_do_action(&qfe, &r);
+	CU_ASSERT_TRUE_FATAL(qemu_dump_busy(&qfe));
+	CU_ASSERT_EQUAL(qemu_dump_timeout_ms(&qfe, qfe.dump.deadline_ns - 5000000), 6);
+	qemu_dump_tick(&qfe, qfe.dump.deadline_ns - 1);
+	CU_ASSERT_TRUE(qemu_dump_busy(&qfe));
+	qemu_reads(buf, sizeof(buf), NULL);
+	qemu_dump_tick(&qfe, qfe.dump.deadline_ns);
+	CU_ASSERT_PTR_NOT_NULL(dline("\"error\": \"timed out\""));
+	qemu_reads(buf, sizeof(buf), NULL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\"quit\""));
+	CU_ASSERT_FALSE(qemu_dump_busy(&qfe));
+	CU_ASSERT_EQUAL(qemu_dump_timeout_ms(&qfe, 0), -1);
+	dump_teardown();
+}
+
+static time_t fixed_wall(void)
+{
+	return 1764576000; /* 2025-12-01T08:00:00Z */
+}
+
+static void test_dump_never_overwrites_and_later_requests_wait_for_it(void)
+{
+	struct vm_action_req r, w;
+	char buf[1024], path[256];
+	int fd;
+
+	dump_bring_up(&r);
+	vm_dump_set_clock(NULL, NULL, fixed_wall);
+	snprintf(path, sizeof(path), "%s/%s-20251201T080000Z-wdt-i6300esb.core", ddir, tctx.uuid);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	CU_ASSERT(fd >= 0);
+	close(fd);
+	qemu_do_action(&qfe, &r);
+	CU_ASSERT_PTR_NOT_NULL(dline("\"error\": \"File exists\""));
+	qemu_reads(buf, sizeof(buf), NULL);
+	CU_ASSERT_PTR_NULL(strstr(buf, "getfd"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "system_reset"));
+	/* a request queued while a dump runs waits for its end */
+	unlink(path);
+	qemu_do_action(&qfe, &r);
+	CU_ASSERT_TRUE_FATAL(qemu_dump_busy(&qfe));
+	qemu_reads(buf, sizeof(buf), NULL);
+	dm_watchdog_expired(&tctx, DM_WDT_ACTION_PAUSE, "vcpu-stall", "0", "reset");
+	actions_readable(&qfe);
+	qemu_reads(buf, sizeof(buf), NULL);
+	CU_ASSERT_PTR_NULL(strstr(buf, "\"stop\""));
+	qmp_line(&qfe, "{\"event\": \"DUMP_COMPLETED\", \"data\": {\"result\": {}}}");
+	qmp_line(&qfe, "{\"event\": \"RESUME\"}"); /* not needed: the clock ran */
+	actions_readable(&qfe);
+	qemu_reads(buf, sizeof(buf), NULL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "system_reset"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\"stop\""));
+	CU_ASSERT(strstr(buf, "system_reset") < strstr(buf, "\"stop\""));
+	CU_ASSERT_FALSE(vm_action_take(&tctx, &w));
+	dump_teardown();
+}
+
 UNIT_SUITE(qemu, suite_init, suite_cleanup,
 	   UNIT_TEST(test_cfgread_returns_the_device_ids),
 	   UNIT_TEST(test_bar_access_uses_the_programmed_absolute_address),
@@ -440,4 +695,9 @@ UNIT_SUITE(qemu, suite_init, suite_cleanup,
 	   UNIT_TEST(test_qmp_stop_and_resume_pause_the_vm_clock_and_are_merged),
 	   UNIT_TEST(test_actions_wait_for_qmp_then_become_commands),
 	   UNIT_TEST(test_ram_size_is_read_as_qemu_reads_dash_m),
-	   UNIT_TEST(test_ram_gets_a_shared_memfd_unless_the_user_chose_a_backend));
+	   UNIT_TEST(test_ram_gets_a_shared_memfd_unless_the_user_chose_a_backend),
+	   UNIT_TEST(test_shutdown_and_inject_nmi_become_their_qmp_commands),
+	   UNIT_TEST(test_dump_goes_through_getfd_and_the_action_waits_for_resume),
+	   UNIT_TEST(test_dump_refused_by_qemu_runs_the_action_at_once),
+	   UNIT_TEST(test_dump_failed_in_qemu_or_too_slow_never_blocks_the_action),
+	   UNIT_TEST(test_dump_never_overwrites_and_later_requests_wait_for_it));

@@ -187,7 +187,12 @@ static void test_watchdog_set_action_overrides_devices(void)
 	       "\"reboot\": \"reset\"}}\n", "{\"return\": {}}\r\n");
 	dm_watchdog_expired(&ctx, DM_WDT_ACTION_RESET, "vcpu-stall", "0", "reset");
 	CU_ASSERT_TRUE_FATAL(vm_action_take(&ctx, &r));
-	CU_ASSERT_EQUAL(r.action, DM_WDT_ACTION_POWEROFF);
+	CU_ASSERT_EQUAL(r.action, DM_WDT_ACTION_SHUTDOWN); /* graceful, not poweroff */
+	expect("{\"execute\": \"watchdog-set-action\", \"arguments\": {\"action\": "
+	       "\"inject-nmi\"}}\n", "{\"return\": {}}\r\n");
+	dm_watchdog_expired(&ctx, DM_WDT_ACTION_RESET, "wdt-i6300esb", "0:5.0", "stage2");
+	CU_ASSERT_TRUE_FATAL(vm_action_take(&ctx, &r));
+	CU_ASSERT_EQUAL(r.action, DM_WDT_ACTION_INJECT_NMI);
 	expect("{\"execute\": \"x-query-watchdogs\"}\n", "{\"return\": []}\r\n");
 	ctx.action_set = false;
 }

@@ -3,19 +3,27 @@
 /*
  * Unit tests of the qtest front end (hv/qtest.c, docs/design.rst §7) with a real
  * wdt-i6300esb behind it: how each watchdog action is carried out (reset,
- * poweroff, pause, debug, none), what clock_step replies when a stage ends
+ * shutdown, poweroff, pause, debug, none, inject-nmi, and the post-mortem
+ * dump before it), what clock_step replies when a stage ends
  * inside the step, where a bare clock_step goes, system_reset, and requests
  * queued before the session starts.  Sessions run on in-memory streams; each
  * event is recorded with the number of reply bytes already written, so the
  * order of events and replies is checked too.  Virtual clock only.
  */
+#include <dirent.h>
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "dm_event.h"
 #include "frontend.h"
+#include "guest_ram.h"
 #include "inout.h"
 #include "mem.h"
 #include "pci_core.h"
@@ -91,7 +99,7 @@ static int suite_cleanup(void)
 
 static void bring_up(const char *action)
 {
-	char s[64];
+	char s[512];
 	struct vm_action_req r;
 
 	teardown();
@@ -338,6 +346,238 @@ static void test_pause_queued_before_the_session_stops_the_clock_first(void)
 	free(out);
 }
 
+/* ---- shutdown and inject-nmi: requests to a guest, reported ---------------- */
+
+static void check_guest_request(const char *action, const char *event)
+{
+	char want[256];
+	uint64_t t0;
+
+	bring_up(action);
+	expire_in_session("inb 0x80\n", &t0);
+	snprintf(want, sizeof(want), ARM_REPLIES "OK %" PRIu64 "\nOK 0x00ff\n", t0 + 10000000);
+	expect_out(want); /* the session goes on */
+	CU_ASSERT(event_at(event) > event_at("\"event\": \"WATCHDOG\","));
+	CU_ASSERT_EQUAL(event_at("\"event\": \"RESET\""), -1);
+	CU_ASSERT_EQUAL(event_at("\"event\": \"SHUTDOWN\""), -1);
+	CU_ASSERT_EQUAL(event_at("\"event\": \"STOP\""), -1);
+	CU_ASSERT_FALSE(vm_clock_paused());
+	free(out);
+}
+
+static void test_shutdown_action_is_a_powerdown_request(void)
+{
+	check_guest_request("shutdown", "\"event\": \"POWERDOWN\"");
+}
+
+static void test_inject_nmi_action_is_an_nmi_request(void)
+{
+	check_guest_request("inject-nmi", "\"event\": \"NMI\"");
+}
+
+/* ---- post-mortem dumps (docs/device.rst §1.5) ------------------------------- */
+
+#define DUMP_RAM (16ULL << 20)       /* two chunks of the writer */
+#define MARKER_GPA 0x123000ULL
+#define MARKER "wdt-dm-unit-marker-7f3a"
+#define DUMP_WALL 1764576000         /* 2025-12-01T08:00:00Z */
+#define DUMP_NAME "-20251201T080000Z-wdt-i6300esb.core"
+
+static char dump_dir[64];
+
+static time_t fixed_wall(void)
+{
+	return DUMP_WALL;
+}
+
+static uint64_t dump_ns;
+static uint64_t ticking(void *arg)
+{
+	(void)arg;
+	return dump_ns += 1000000000ULL;
+}
+
+static void dump_setup(const char *opts)
+{
+	char action[256], slot[320];
+
+	snprintf(dump_dir, sizeof(dump_dir), "/tmp/wdt-dm-unit-dump-XXXXXX");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dump_dir));
+	CU_ASSERT_EQUAL_FATAL(guest_ram_init(DUMP_RAM), 0);
+	vm_dump_set_clock(NULL, NULL, fixed_wall);
+	snprintf(action, sizeof(action), "reset,dump=%s%s", dump_dir, opts);
+	/* a front end without the guest's memory (sim) refuses dump= at start-up */
+	ctx.can_dump = false;
+	teardown();
+	snprintf(slot, sizeof(slot), "%d,wdt-i6300esb,action=%s", SLOT, action);
+	CU_ASSERT_EQUAL_FATAL(pci_parse_slot(slot), 0);
+	CU_ASSERT_EQUAL(init_pci(&ctx), -EINVAL);
+	CU_ASSERT_PTR_NULL(pci_get_vdev(0, SLOT, 0));
+	ctx.can_dump = true; /* what qtest_prepare() says */
+	bring_up(action);
+}
+
+/* The one file in dump_dir (its path in p), or how many there are when not one. */
+static int dump_file(char *p, size_t n)
+{
+	DIR *d = opendir(dump_dir);
+	struct dirent *e;
+	int count = 0;
+
+	while (d && (e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(p, n, "%s/%.120s", dump_dir, e->d_name);
+		count++;
+	}
+	if (d)
+		closedir(d);
+	return count;
+}
+
+static void dump_teardown(void)
+{
+	char p[256];
+
+	while (dump_file(p, sizeof(p)) > 0 && unlink(p) == 0)
+		;
+	rmdir(dump_dir);
+	guest_ram_fini();
+	vm_dump_set_clock(NULL, NULL, NULL);
+	ctx.can_dump = false;
+}
+
+/* Writes the marker into guest RAM, arms the watchdog, steps past its expiry. */
+static void dump_session(void)
+{
+	char script[SCRIPT_MAX];
+	int len;
+
+	len = snprintf(script, sizeof(script), "b64write 0x%llx %zu %s\n", MARKER_GPA,
+		       strlen(MARKER), "d2R0LWRtLXVuaXQtbWFya2VyLTdmM2E=");
+	len += arm_script(script + len, sizeof(script) - (size_t)len);
+	snprintf(script + len, sizeof(script) - (size_t)len, "clock_step 10000000\n");
+	session(script);
+}
+
+/* Reads the core and checks the header, the RAM segment and the marker in it. */
+static void check_core(const char *path, uint64_t *size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	Elf64_Ehdr eh;
+	Elf64_Phdr ph[2];
+	char got[sizeof(MARKER)] = "";
+	struct stat st;
+
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(fstat(fd, &st), 0);
+	CU_ASSERT_EQUAL(st.st_mode & 07777, 0600);
+	*size = (uint64_t)st.st_size;
+	CU_ASSERT_EQUAL(pread(fd, &eh, sizeof(eh), 0), (ssize_t)sizeof(eh));
+	CU_ASSERT_EQUAL(eh.e_type, ET_CORE);
+	CU_ASSERT_EQUAL(eh.e_machine, EM_X86_64);
+	CU_ASSERT_EQUAL(eh.e_phnum, 2); /* PT_NOTE, low RAM */
+	CU_ASSERT_EQUAL(pread(fd, ph, sizeof(ph), (off_t)eh.e_phoff), (ssize_t)sizeof(ph));
+	CU_ASSERT_EQUAL(ph[1].p_type, PT_LOAD);
+	CU_ASSERT_EQUAL(ph[1].p_paddr, 0);
+	CU_ASSERT_EQUAL(ph[1].p_filesz, DUMP_RAM);
+	CU_ASSERT_EQUAL(ph[1].p_offset + ph[1].p_filesz, (uint64_t)st.st_size);
+	CU_ASSERT_EQUAL(pread(fd, got, strlen(MARKER), (off_t)(ph[1].p_offset + MARKER_GPA)),
+			(ssize_t)strlen(MARKER));
+	CU_ASSERT_STRING_EQUAL(got, MARKER);
+	close(fd);
+}
+
+static void test_dump_writes_guest_ram_before_the_reset(void)
+{
+	char path[256], want[256], size[48];
+	uint64_t bytes = 0;
+	int wd, stop, dump, resume, reset;
+
+	dump_setup("");
+	dump_session();
+	CU_ASSERT_EQUAL_FATAL(dump_file(path, sizeof(path)), 1);
+	snprintf(want, sizeof(want), "%s/%s" DUMP_NAME, dump_dir, ctx.uuid);
+	CU_ASSERT_STRING_EQUAL(path, want);
+	check_core(path, &bytes);
+	wd = event_at("\"event\": \"WATCHDOG\",");
+	stop = event_at("\"reason\": \"dump\"");
+	dump = event_at("\"event\": \"DUMP\"");
+	resume = event_at("\"event\": \"RESUME\"");
+	reset = event_at("\"event\": \"RESET\"");
+	CU_ASSERT(wd >= 0 && wd < stop && stop < dump && dump < resume && resume < reset);
+	snprintf(size, sizeof(size), "\"size\": %" PRIu64 ",", bytes);
+	if (dump >= 0) {
+		CU_ASSERT_PTR_NOT_NULL(strstr(evs[dump].line, size));
+		CU_ASSERT_PTR_NOT_NULL(strstr(evs[dump].line, want));
+		CU_ASSERT_PTR_NOT_NULL(strstr(evs[dump].line, "\"duration_us\": "));
+		CU_ASSERT_PTR_NULL(strstr(evs[dump].line, "error"));
+	}
+	CU_ASSERT_FALSE(vm_clock_paused());
+	free(out);
+	dump_teardown();
+}
+
+static void test_dump_never_overwrites_a_file(void)
+{
+	char path[256], keep[8] = "";
+	int fd, dump;
+
+	dump_setup("");
+	snprintf(path, sizeof(path), "%s/%s" DUMP_NAME, dump_dir, ctx.uuid);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(write(fd, "keep", 4), 4);
+	close(fd);
+	dump_session();
+	dump = event_at("\"event\": \"DUMP\"");
+	CU_ASSERT_FATAL(dump >= 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(evs[dump].line, "\"error\": \"File exists\""));
+	CU_ASSERT(event_at("\"event\": \"RESET\"") > dump); /* the action all the same */
+	fd = open(path, O_RDONLY);
+	CU_ASSERT_EQUAL(read(fd, keep, sizeof(keep)), 4);
+	CU_ASSERT_STRING_EQUAL(keep, "keep");
+	close(fd);
+	free(out);
+	dump_teardown();
+}
+
+static void test_failed_dump_never_blocks_the_action(void)
+{
+	char path[256];
+	int dump;
+
+	dump_setup("");
+	CU_ASSERT_EQUAL(rmdir(dump_dir), 0); /* gone after the start-up check */
+	dump_session();
+	dump = event_at("\"event\": \"DUMP\"");
+	CU_ASSERT_FATAL(dump >= 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(evs[dump].line, "\"error\": \"No such file or directory\""));
+	CU_ASSERT(event_at("\"event\": \"RESET\"") > dump);
+	CU_ASSERT_EQUAL(mkdir(dump_dir, 0700), 0);
+	CU_ASSERT_EQUAL(dump_file(path, sizeof(path)), 0);
+	free(out);
+	dump_teardown();
+}
+
+static void test_slow_dump_stops_at_its_timeout_and_the_action_runs(void)
+{
+	char path[256];
+	int dump;
+
+	dump_setup(",dump_timeout=1");
+	dump_ns = 0;
+	vm_dump_set_clock(ticking, NULL, fixed_wall); /* 1 s a reading: past 1 s at chunk 2 */
+	dump_session();
+	dump = event_at("\"event\": \"DUMP\"");
+	CU_ASSERT_FATAL(dump >= 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(evs[dump].line, "\"error\": \"timed out\""));
+	CU_ASSERT(event_at("\"event\": \"RESET\"") > dump);
+	CU_ASSERT_EQUAL(dump_file(path, sizeof(path)), 0); /* no partial core left */
+	free(out);
+	dump_teardown();
+}
+
 UNIT_SUITE(qtest_actions, suite_init, suite_cleanup,
 	   UNIT_TEST(test_reset_action_resets_the_vm_and_the_session_goes_on),
 	   UNIT_TEST(test_poweroff_action_ends_the_session),
@@ -348,4 +588,10 @@ UNIT_SUITE(qtest_actions, suite_init, suite_cleanup,
 	   UNIT_TEST(test_bare_clock_step_goes_to_the_deadline_and_fires_it),
 	   UNIT_TEST(test_system_reset_resets_every_device),
 	   UNIT_TEST(test_request_queued_before_the_session_is_carried_out_first),
-	   UNIT_TEST(test_pause_queued_before_the_session_stops_the_clock_first));
+	   UNIT_TEST(test_pause_queued_before_the_session_stops_the_clock_first),
+	   UNIT_TEST(test_shutdown_action_is_a_powerdown_request),
+	   UNIT_TEST(test_inject_nmi_action_is_an_nmi_request),
+	   UNIT_TEST(test_dump_writes_guest_ram_before_the_reset),
+	   UNIT_TEST(test_dump_never_overwrites_a_file),
+	   UNIT_TEST(test_failed_dump_never_blocks_the_action),
+	   UNIT_TEST(test_slow_dump_stops_at_its_timeout_and_the_action_runs));

@@ -53,14 +53,18 @@ static void fresh_vm(void)
 
 static void test_action_names_round_trip(void)
 {
-	static const char *const names[] = {"reset", "poweroff", "pause", "debug", "none"};
+	static const char *const names[] = {"reset",    "poweroff", "pause",     "debug",
+					    "none",     "shutdown", "inject-nmi"};
 	enum dm_wdt_action a;
 
-	for (size_t i = 0; i < 5; i++) {
+	for (size_t i = 0; i < 7; i++) {
 		CU_ASSERT_EQUAL(dm_wdt_action_parse(names[i], &a), 0);
+		CU_ASSERT_EQUAL(a, (enum dm_wdt_action)i);
 		CU_ASSERT_STRING_EQUAL(dm_wdt_action_name(a), names[i]);
+		CU_ASSERT_PTR_NOT_NULL(strstr(DM_WDT_ACTION_NAMES, names[i]));
 	}
-	CU_ASSERT_EQUAL(dm_wdt_action_parse("shutdown", &a), -EINVAL);
+	CU_ASSERT_EQUAL(dm_wdt_action_parse("inject_nmi", &a), -EINVAL);
+	CU_ASSERT_EQUAL(dm_wdt_action_parse("Shutdown", &a), -EINVAL);
 	CU_ASSERT_EQUAL(dm_wdt_action_parse("", &a), -EINVAL);
 	CU_ASSERT_EQUAL(dm_wdt_action_parse(NULL, &a), -EINVAL);
 	CU_ASSERT_STRING_EQUAL(dm_wdt_action_name((enum dm_wdt_action)42), "unknown");

@@ -371,9 +371,13 @@ static int init_pci_fn(struct vmctx *c)
 static void test_unknown_option_or_action_fails_init(void)
 {
 	static const char *const bad[] = {
-		"5,wdt-i6300esb,foo=1", "5,wdt-i6300esb,action=shutdown",
+		"5,wdt-i6300esb,foo=1", "5,wdt-i6300esb,action=halt",
 		"5,wdt-i6300esb,action=", "5,wdt-i6300esb,action=reset,bogus",
-		"5,wdt-i6300esb,action=resetresetresetreset",
+		"5,wdt-i6300esb,action=resetresetresetreset", "5,wdt-i6300esb,=reset",
+		"5,wdt-i6300esb,dump=", "5,wdt-i6300esb,dump=/nonexistent/wdt-dm",
+		"5,wdt-i6300esb,dump=/dev/null", "5,wdt-i6300esb,dump_timeout=0",
+		"5,wdt-i6300esb,dump_timeout=3601", "5,wdt-i6300esb,dump_timeout=1s",
+		"5,wdt-i6300esb,dump_timeout=-1", "5,wdt-i6300esb,dump_timeout=",
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

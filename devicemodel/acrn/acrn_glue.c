@@ -15,8 +15,12 @@
  *   exist here (the plugins use no more).
  * - Watchdog actions: reset -> vm_set_suspend_mode(VM_SUSPEND_FULL_RESET)
  *   and poweroff -> VM_SUSPEND_POWEROFF, each followed by mevent_notify() so
- *   the mevent loop sees it, as ACRN's own watchdog does; pause -> vm_pause();
- *   debug and none -> the log line only.
+ *   the mevent loop sees it, as ACRN's own watchdog does; shutdown ->
+ *   inject_power_button_event() (arch/x86/pm.c: PM1 PWRBTN_STS and the SCI,
+ *   what acrn-dm does on SIGTERM); pause -> vm_pause(); debug and none -> the
+ *   log line only.  inject-nmi is refused at start-up (dm_wdt_check): ACRN's
+ *   HSM has no NMI injection (no ioctl of hsm_ioctl_defs.h delivers one),
+ *   and so is dump=: acrn-dm has no guest-memory dump.
  * - Reset hooks: ACRN resets a VM by running every device's deinit and then
  *   its init, so a reset hook is never needed and registering one is a no-op.
  * - vm_stop_watchdog()/vm_reset_watchdog() (guest S3 entry and resume) run the
@@ -29,11 +33,13 @@
  * - VM time is CLOCK_MONOTONIC, as ACRN's timers use it: time the VM spends
  *   paused counts.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
+#include "acpi.h"
 #include "dm.h"
 #include "dm_event.h"
 #include "dm_reset.h"
@@ -89,6 +95,10 @@ void dm_watchdog_expired(struct vmctx *ctx, enum dm_wdt_action action, const cha
 		glue_poweroff_event();
 		glue_suspend(VM_SUSPEND_POWEROFF);
 		break;
+	case DM_WDT_ACTION_SHUTDOWN:
+		if (ctx)
+			inject_power_button_event(ctx);
+		break;
 	case DM_WDT_ACTION_PAUSE:
 		if (ctx)
 			vm_pause(ctx);
@@ -99,6 +109,34 @@ void dm_watchdog_expired(struct vmctx *ctx, enum dm_wdt_action action, const cha
 	default:
 		break;
 	}
+}
+
+/* dm_wdt_check() refused a dump at start-up: there is never one to write. */
+void dm_watchdog_expired_dump(struct vmctx *ctx, enum dm_wdt_action action,
+			      const struct dm_wdt_dump *dump, const char *device, const char *id,
+			      const char *stage)
+{
+	(void)dump;
+	dm_watchdog_expired(ctx, action, device, id, stage);
+}
+
+/* What ACRN offers: every action but inject-nmi, no dump. */
+int dm_wdt_check(struct vmctx *ctx, const char *device, enum dm_wdt_action action,
+		 const struct dm_wdt_dump *dump)
+{
+	(void)ctx;
+	if (action == DM_WDT_ACTION_INJECT_NMI) {
+		fprintf(stderr, "acrn-dm: %s: action=inject-nmi is not available under ACRN (its "
+			"HSM has no NMI injection); use reset|shutdown|poweroff|pause|debug|none\n",
+			device);
+		return -EINVAL;
+	}
+	if (dump && dump->dir[0]) {
+		fprintf(stderr, "acrn-dm: %s: dump=%s is not available under ACRN (acrn-dm has "
+			"no guest-memory dump)\n", device, dump->dir);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 int dm_reset_hook_register(struct vmctx *ctx, void (*hook)(void *arg), void *arg)

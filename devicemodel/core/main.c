@@ -66,7 +66,11 @@ static void usage(FILE *f)
 		"  -v, --verbose           more log output (repeat for debug)\n"
 		"  -h, --help              this text\n"
 		"      --version           print the version\n"
-		"actions: reset|poweroff|pause|debug|none\n");
+		"device options (wdt-i6300esb, --vcpu-stall):\n"
+		"    action=<action>       what the watchdog does when it runs out (default reset)\n"
+		"    dump=<dir>            first write the guest's memory as an ELF core into dir\n"
+		"    dump_timeout=<s>      the action waits for the dump at most s seconds (60)\n"
+		"actions: reset|shutdown|poweroff|pause|debug|none|inject-nmi\n");
 }
 
 static int usage_error(const char *what, const char *arg)

@@ -104,6 +104,13 @@ static void queue_request(struct vmctx *ctx, const struct vm_action_req *req)
 void dm_watchdog_expired(struct vmctx *ctx, enum dm_wdt_action action, const char *device,
 			 const char *id, const char *stage)
 {
+	dm_watchdog_expired_dump(ctx, action, NULL, device, id, stage);
+}
+
+void dm_watchdog_expired_dump(struct vmctx *ctx, enum dm_wdt_action action,
+			      const struct dm_wdt_dump *dump, const char *device, const char *id,
+			      const char *stage)
+{
 	struct vm_action_req req;
 
 	if (ctx) {
@@ -117,6 +124,8 @@ void dm_watchdog_expired(struct vmctx *ctx, enum dm_wdt_action action, const cha
 	copy_str(req.device, sizeof(req.device), device);
 	copy_str(req.id, sizeof(req.id), id);
 	req.vm_ns = vm_clock_now_ns();
+	if (dump)
+		req.dump = *dump;
 	dm_event_emit("WATCHDOG", DM_EV_STR("action", dm_wdt_action_name(action)),
 		      DM_EV_STR("device", device), DM_EV_STR("id", id), DM_EV_STR("stage", stage));
 	if (action == DM_WDT_ACTION_DEBUG)
@@ -264,4 +273,12 @@ int vm_device_status_json(struct vmctx *ctx, char **json)
 	out[len] = '\0';
 	*json = out;
 	return 0;
+}
+
+void vm_guest_request_event(enum dm_wdt_action a)
+{
+	if (a == DM_WDT_ACTION_SHUTDOWN)
+		dm_event_emit("POWERDOWN", DM_EV_STR("reason", "watchdog"));
+	else if (a == DM_WDT_ACTION_INJECT_NMI)
+		dm_event_emit("NMI", DM_EV_STR("reason", "watchdog"));
 }

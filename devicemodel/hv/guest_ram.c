@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "elfcore.h"
 #include "guest_ram.h"
 #include "log.h"
 #include "mem.h"
@@ -119,6 +120,17 @@ static uint8_t *ram_host(uint64_t gpa, uint64_t *run)
 bool guest_ram_at(uint64_t gpa, uint64_t *run)
 {
 	return ram_host(gpa, run) != NULL;
+}
+
+int guest_ram_ranges(struct elfcore_range *r, int max)
+{
+	int n = 0;
+
+	if (ram.low && n < max)
+		r[n++] = (struct elfcore_range){0, ram.base, ram.low};
+	if (ram.high && n < max)
+		r[n++] = (struct elfcore_range){GUEST_RAM_HIGH, ram.base + ram.low, ram.high};
+	return n;
 }
 
 /* Bytes from gpa (not RAM) to the next RAM start; 0: none above gpa. */

@@ -10,8 +10,10 @@
  * (hv/qemu_qmp.c).  This file supervises the process: QEMU's command line, the
  * spawn, the loop, signals and reaping.  Actions requested through the reboot
  * API (docs/device.rst section 1.5) are carried out over QMP: reset ->
- * system_reset, poweroff -> quit, pause -> stop; debug/none only have the
- * WATCHDOG event.  QEMU exiting ends wdt-dm with QEMU's status;
+ * system_reset, shutdown -> system_powerdown, poweroff -> quit, pause -> stop,
+ * inject-nmi -> inject-nmi; debug/none only have the WATCHDOG event; with
+ * dump= the action waits for QEMU's dump of the guest (hv/qemu_dump.c).
+ * QEMU exiting ends wdt-dm with QEMU's status;
  * SIGINT/SIGTERM/SIGHUP to wdt-dm stop QEMU (QMP quit, then SIGTERM, then
  * SIGKILL), and QEMU gets SIGTERM if wdt-dm dies.
  */
@@ -125,7 +127,7 @@ void qemu_find_vcpu_threads(struct qemu_fe *fe)
 
 /* -- actions ---------------------------------------------------------------- */
 
-static void qemu_do_action(struct qemu_fe *fe, const struct vm_action_req *r)
+void qemu_run_action(struct qemu_fe *fe, const struct vm_action_req *r)
 {
 	if (fe->stop_stage)
 		return; /* QEMU is being stopped anyway */
@@ -140,10 +142,25 @@ static void qemu_do_action(struct qemu_fe *fe, const struct vm_action_req *r)
 	case DM_WDT_ACTION_PAUSE:
 		qmp_request(fe, QMP_WANT_STOP);
 		break;
+	case DM_WDT_ACTION_SHUTDOWN:
+		qmp_request(fe, QMP_WANT_POWERDOWN);
+		break;
+	case DM_WDT_ACTION_INJECT_NMI:
+		qmp_request(fe, QMP_WANT_NMI);
+		break;
 	case DM_WDT_ACTION_DEBUG:
 	case DM_WDT_ACTION_NONE:
 		break; /* the WATCHDOG event is all there is */
 	}
+}
+
+/* A request's dump first (the action then waits for it), else its action. */
+static void qemu_do_action(struct qemu_fe *fe, const struct vm_action_req *r)
+{
+	if (fe->stop_stage)
+		return;
+	if (!qemu_dump_start(fe, r))
+		qemu_run_action(fe, r);
 }
 
 static void actions_readable(struct qemu_fe *fe)
@@ -155,7 +172,8 @@ static void actions_readable(struct qemu_fe *fe)
 
 	if (read(fe->evfd, &n, sizeof(n)) < 0 && errno != EAGAIN)
 		pr_warn("action eventfd read: %s\n", strerror(errno));
-	while (vm_action_take(fe->ctx, &r))
+	/* While a dump runs, requests wait in the queue: its end wakes us again. */
+	while (!qemu_dump_busy(fe) && vm_action_take(fe->ctx, &r))
 		qemu_do_action(fe, &r);
 	host = __atomic_exchange_n(&fe->host_want, 0, __ATOMIC_ACQ_REL);
 	if (host && !fe->stop_stage) {
@@ -384,6 +402,7 @@ static void qemu_fe_close(struct qemu_fe *fe)
 {
 	qmp_set_vm_ops(NULL);
 	fe->ctx->fe = NULL;
+	qemu_dump_fini(fe);
 	proxy_conns_fini(fe);
 	dm_mutex_lock(&fe->ev_lock);
 	close_fd(&fe->evfd);
@@ -456,14 +475,13 @@ static void signals_readable(struct qemu_fe *fe)
 
 static int poll_timeout_ms(const struct qemu_fe *fe)
 {
-	uint64_t now;
+	uint64_t now = mono_ns();
+	int ms = POLL_IDLE_MS, dump = qemu_dump_timeout_ms(fe, now);
 
-	if (!fe->stop_stage || fe->stop_deadline == UINT64_MAX)
-		return POLL_IDLE_MS;
-	now = mono_ns();
-	if (now >= fe->stop_deadline)
-		return 0;
-	return (int)((fe->stop_deadline - now) / NS_PER_MS) + 1;
+	if (fe->stop_stage && fe->stop_deadline != UINT64_MAX)
+		ms = now >= fe->stop_deadline ? 0
+					      : (int)((fe->stop_deadline - now) / NS_PER_MS) + 1;
+	return dump >= 0 && dump < ms ? dump : ms;
 }
 
 enum { PFD_SIG, PFD_EV, PFD_QMP, PFD_CONNS };
@@ -513,6 +531,7 @@ static void qemu_loop(struct qemu_fe *fe)
 			signals_readable(fe);
 		if (!fe->exited && fe->stop_stage && mono_ns() >= fe->stop_deadline)
 			qemu_stop_step(fe);
+		qemu_dump_tick(fe, mono_ns());
 	}
 }
 
@@ -601,6 +620,7 @@ static int qemu_prepare(struct vmctx *ctx, const struct dm_options *o)
 		return rc;
 	ctx->guest_time_src = "cputime";
 	ctx->vcpus_no_guest_time = !qemu_wants_kvm(o); /* TCG threads run no guest mode */
+	ctx->can_dump = true; /* QEMU's dump-guest-memory (hv/qemu_dump.c) */
 	if (smp >= 1 && smp <= VM_MAX_VCPUS)
 		ctx->vcpu_num = smp;
 	/*

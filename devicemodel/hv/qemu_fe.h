@@ -18,6 +18,7 @@
 #include <sys/types.h>
 
 #include "pci_core.h"
+#include "vmctx.h"
 
 struct vmctx;
 
@@ -48,7 +49,27 @@ struct proxy_conn {
 };
 
 /* QMP commands we may owe QEMU before the handshake is done; sent in this order. */
-enum qmp_want { QMP_WANT_QUIT = 1, QMP_WANT_STOP = 2, QMP_WANT_RESET = 4, QMP_WANT_CONT = 8 };
+enum qmp_want {
+	QMP_WANT_QUIT = 1, QMP_WANT_STOP = 2, QMP_WANT_RESET = 4, QMP_WANT_CONT = 8,
+	QMP_WANT_POWERDOWN = 16, QMP_WANT_NMI = 32,
+};
+
+/* A post-mortem dump QEMU writes for us (hv/qemu_dump.c). */
+enum qemu_dump_phase {
+	QEMU_DUMP_IDLE,
+	QEMU_DUMP_RUNNING,  /* getfd and dump-guest-memory sent, DUMP_COMPLETED owed */
+	QEMU_DUMP_RESUMING, /* completed; QEMU's RESUME of the guest it stopped owed */
+};
+#define QEMU_DUMP_ID_GETFD "wdt-dm-getfd"
+#define QEMU_DUMP_ID_DUMP "wdt-dm-dump"
+struct qemu_dump {
+	enum qemu_dump_phase phase;
+	struct vm_action_req req; /* the action held back, with its dump settings */
+	char path[DM_DUMP_DIR_MAX + 96];
+	int fd;                   /* our copy of the file (its size); valid unless idle */
+	bool was_running;         /* the guest ran when the dump began */
+	uint64_t start_ns, deadline_ns;
+};
 
 struct qemu_fe {
 	struct vmctx *ctx;
@@ -77,6 +98,8 @@ struct qemu_fe {
 	bool reset_armed;          /* guest ran since the last VM reset */
 	const char *reset_reason;  /* for the next VM reset */
 
+	struct qemu_dump dump;
+
 	int stop_signal;           /* signal that asked us to stop, 0: none */
 	int stop_stage;            /* 0 none, 1 quit sent, 2 SIGTERM sent, 3 SIGKILL sent */
 	uint64_t stop_deadline;
@@ -99,6 +122,24 @@ void conn_close(struct proxy_conn *c);
 void proxy_conns_fini(struct qemu_fe *fe);
 /* INTx of dev (any thread): asserting writes the trigger eventfd. */
 void proxy_intx(struct qemu_fe *fe, struct pci_vdev *dev, int level);
+
+/* Carries out r's action now (after its dump, if any). */
+void qemu_run_action(struct qemu_fe *fe, const struct vm_action_req *r);
+
+/* hv/qemu_dump.c: post-mortem dumps written by QEMU into a file of ours. */
+/* Starts r's dump; true: r's action waits until the dump ends. */
+bool qemu_dump_start(struct qemu_fe *fe, const struct vm_action_req *r);
+bool qemu_dump_busy(const struct qemu_fe *fe);
+/* QEMU's error reply to getfd or dump-guest-memory (error: its desc). */
+void qemu_dump_reply(struct qemu_fe *fe, const char *error);
+/* QEMU's DUMP_COMPLETED (error: its "error" member, or NULL) and RESUME. */
+void qemu_dump_completed(struct qemu_fe *fe, const char *error);
+void qemu_dump_resumed(struct qemu_fe *fe);
+/* Milliseconds to the dump's deadline for poll (-1: no dump), and the check. */
+int qemu_dump_timeout_ms(const struct qemu_fe *fe, uint64_t now);
+void qemu_dump_tick(struct qemu_fe *fe, uint64_t now);
+/* Lets go of a dump's file (the front end closes). */
+void qemu_dump_fini(struct qemu_fe *fe);
 
 /* hv/qemu_qmp.c: the QMP client. */
 void qmp_flush(struct qemu_fe *fe);

@@ -4,7 +4,9 @@
  * The QEMU front end's client of QEMU's own QMP monitor (docs/design.rst
  * section 7, "qemu"), on a socketpair QEMU gets as `-mon mode=control`: the
  * handshake, the commands that carry out actions (reset -> system_reset,
- * poweroff -> quit, pause -> stop, and cont), owed until QMP is ready, and a
+ * shutdown -> system_powerdown, poweroff -> quit, pause -> stop, inject-nmi
+ * -> inject-nmi, and cont), owed until QMP is ready, the replies and events of
+ * a post-mortem dump (hv/qemu_dump.c), and a
  * small scanner of QEMU's JSON lines.  QMP events of QEMU are merged into our
  * event stream with "source": "qemu" (docs/device.rst section 3); STOP/RESUME
  * also pause/resume the VM clock, so the watchdog does not count while QEMU is
@@ -78,6 +80,10 @@ static void qmp_send_wanted(struct qemu_fe *fe)
 			qmp_send(fe, "stop");
 		if (fe->qmp_want & QMP_WANT_CONT)
 			qmp_send(fe, "cont");
+		if (fe->qmp_want & QMP_WANT_POWERDOWN)
+			qmp_send(fe, "system_powerdown");
+		if (fe->qmp_want & QMP_WANT_NMI)
+			qmp_send(fe, "inject-nmi");
 	}
 	fe->qmp_want = 0;
 }
@@ -161,6 +167,62 @@ static bool qmp_event_name(const char *p, char *out, size_t n)
 }
 
 /*
+ * Copies the JSON string at p (quoted) into out (size n), printable ASCII only
+ * and without escapes (a backslash and what follows become '?'), truncating.
+ * False if p is not a string.
+ */
+static bool json_string(const char *p, char *out, size_t n)
+{
+	size_t i = 0;
+
+	if (!p || *p++ != '"' || n == 0)
+		return false;
+	for (; *p && *p != '"'; p++) {
+		char c = *p;
+
+		if (c == '\\') {
+			c = '?';
+			if (p[1])
+				p++;
+		}
+		if (i + 1 < n)
+			out[i++] = isprint((unsigned char)c) ? c : '?';
+	}
+	out[i] = '\0';
+	return *p == '"';
+}
+
+/* DUMP_COMPLETED and RESUME for a running dump (data: the event's "data" value). */
+static void qmp_dump_event(struct qemu_fe *fe, const char *name, const char *data)
+{
+	char err[VM_DUMP_WHY_MAX];
+	const char *e = data && *data == '{' ? json_value(data, "error") : NULL;
+
+	if (!strcmp(name, "DUMP_COMPLETED"))
+		qemu_dump_completed(fe, json_string(e, err, sizeof(err)) ? err : NULL);
+	else if (!strcmp(name, "RESUME"))
+		qemu_dump_resumed(fe);
+}
+
+/* A reply whose "id" is one of the dump's; true if it was. */
+static bool qmp_dump_reply(struct qemu_fe *fe, const char *line)
+{
+	char id[32], desc[VM_DUMP_WHY_MAX];
+	const char *e;
+
+	if (!json_string(json_value(line, "id"), id, sizeof(id)) ||
+	    (strcmp(id, QEMU_DUMP_ID_GETFD) && strcmp(id, QEMU_DUMP_ID_DUMP)))
+		return false;
+	e = json_value(line, "error");
+	if (e) {
+		if (!json_string(json_value(e, "desc"), desc, sizeof(desc)))
+			snprintf(desc, sizeof(desc), "QEMU refused %s", id);
+		qemu_dump_reply(fe, desc);
+	}
+	return true;
+}
+
+/*
  * Re-emits a QEMU event in our stream: QEMU's data members plus
  * "source": "qemu".  Data that does not look like one printable JSON object
  * of modest size is left out rather than trusted.
@@ -192,8 +254,8 @@ static void qmp_event(struct qemu_fe *fe, const char *line)
 	else if (!strcmp(name, "RESUME"))
 		vm_clock_resume();
 	pr_info("QMP <- event %s {%s}\n", name, data);
-	(void)fe;
 	dm_event_emit(name, DM_EV_JSON(data), DM_EV_STR("source", "qemu"));
+	qmp_dump_event(fe, name, p);
 }
 
 static void qmp_line(struct qemu_fe *fe, const char *line)
@@ -203,6 +265,8 @@ static void qmp_line(struct qemu_fe *fe, const char *line)
 		qmp_send(fe, "qmp_capabilities");
 	} else if (json_value(line, "event")) {
 		qmp_event(fe, line);
+	} else if (qmp_dump_reply(fe, line)) {
+		/* a reply to the dump's commands */
 	} else if (json_value(line, "error")) {
 		pr_warn_rl("QMP error reply: %.200s\n", line);
 	} else if (!fe->qmp_ready && json_value(line, "return")) {

@@ -555,22 +555,17 @@ static void cmd_vm(struct qmp_req *r, enum qmp_vm_op op)
 		reply_return(r, "{}");
 }
 
-/* QEMU's WatchdogAction values; shutdown maps to poweroff, inject-nmi is refused. */
+/* QEMU's WatchdogAction values, all of them. */
 static int watchdog_action(struct qmp_req *r, const struct jval *v, enum dm_wdt_action *a)
 {
 	if (!v || v->t != J_STR) {
 		reply_error(r, "GenericError", "Parameter 'action' is missing or not a string");
 		return -EINVAL;
 	}
-	if (!strcmp(v->str, "shutdown"))
-		return *a = DM_WDT_ACTION_POWEROFF, 0;
 	if (dm_wdt_action_parse(v->str, a) == 0)
 		return 0;
-	if (!strcmp(v->str, "inject-nmi"))
-		reply_error(r, "GenericError", "inject-nmi is not supported by wdt-dm");
-	else
-		reply_error(r, "GenericError", "Parameter 'action' does not accept value '%.64s'",
-			    v->str);
+	reply_error(r, "GenericError", "Parameter 'action' does not accept value '%.64s'",
+		    v->str);
 	return -EINVAL;
 }
 

@@ -38,6 +38,7 @@
 #include "chardev.h"
 #include "dm_event.h"
 #include "dm_util.h"
+#include "elfcore.h"
 #include "frontend.h"
 #include "hexdigit.h"
 #include "guest_ram.h"
@@ -89,6 +90,7 @@ static int qtest_prepare(struct vmctx *ctx, const struct dm_options *o)
 	/* no vCPU threads at all: accesses come from the script */
 	ctx->guest_time_src = "virtual";
 	ctx->vcpus_no_guest_time = true;
+	ctx->can_dump = true; /* its own guest RAM */
 	if (strcmp(o->qtest, "stdio") != 0 && chardev_parse(o->qtest, &c)) {
 		fprintf(stderr, "wdt-dm: bad --qtest value: %s (expected stdio, unix:PATH or "
 				"unix:PATH,server=on)\n", o->qtest);
@@ -151,9 +153,24 @@ static const struct vm_fe_ops qtest_fe_ops = {
 
 /* ---- actions and VM control (also run for QMP, under q->lock) ---- */
 
+/* r's post-mortem dump of guest RAM, the VM paused around it as QEMU's dump does.
+ * 0 or -errno; the action follows either way. */
+static int qtest_dump(struct qtest *q, const struct vm_action_req *r)
+{
+	struct elfcore_range ranges[2];
+	bool paused = vm_pause(q->ctx, "dump");
+	int rc = vm_dump_ranges(q->ctx, r, ranges, guest_ram_ranges(ranges, 2));
+
+	if (paused)
+		vm_resume(q->ctx, "dump");
+	return rc;
+}
+
 /* Carries out one requested action the way QEMU would under qtest. */
 static void qtest_do_action(struct qtest *q, const struct vm_action_req *r)
 {
+	if (r->dump.dir[0])
+		qtest_dump(q, r);
 	switch (r->action) {
 	case DM_WDT_ACTION_RESET:
 		vm_reset(q->ctx, "watchdog");
@@ -161,6 +178,10 @@ static void qtest_do_action(struct qtest *q, const struct vm_action_req *r)
 	case DM_WDT_ACTION_POWEROFF:
 		vm_poweroff(q->ctx, "watchdog");
 		__atomic_store_n(&q->quit, true, __ATOMIC_RELEASE);
+		break;
+	case DM_WDT_ACTION_SHUTDOWN:
+	case DM_WDT_ACTION_INJECT_NMI:
+		vm_guest_request_event(r->action);
 		break;
 	case DM_WDT_ACTION_PAUSE:
 		vm_pause(q->ctx, "watchdog");

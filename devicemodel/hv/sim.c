@@ -303,7 +303,8 @@ static void sim_vm_op(struct sim *s, enum qmp_vm_op op, const char *reason)
 	}
 }
 
-/* A requested action is the VM operation QEMU's watchdog would do (debug, none: nothing). */
+/* A requested action is the VM operation QEMU's watchdog would do (debug, none: nothing;
+ * shutdown, inject-nmi: their POWERDOWN and NMI events). */
 static void sim_do_action(struct sim *s, const struct vm_action_req *r)
 {
 	sim_log(s, "vm", "action %s requested by %s %s", dm_wdt_action_name(r->action),
@@ -314,6 +315,8 @@ static void sim_do_action(struct sim *s, const struct vm_action_req *r)
 		sim_vm_op(s, QMP_VM_QUIT, "watchdog");
 	else if (r->action == DM_WDT_ACTION_PAUSE)
 		sim_vm_op(s, QMP_VM_STOP, "watchdog");
+	else
+		vm_guest_request_event(r->action); /* shutdown, inject-nmi: reported */
 }
 
 static void sim_do_host_ops(struct sim *s)

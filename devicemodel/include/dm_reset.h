@@ -19,11 +19,47 @@ enum dm_wdt_action {
 	DM_WDT_ACTION_PAUSE,
 	DM_WDT_ACTION_DEBUG,
 	DM_WDT_ACTION_NONE,
+	DM_WDT_ACTION_SHUTDOWN,   /* graceful: the ACPI power button (QEMU's "shutdown") */
+	DM_WDT_ACTION_INJECT_NMI, /* an NMI to the guest (QEMU's "inject-nmi") */
 };
 
-/* "reset|poweroff|pause|debug|none" -> action.  0 or -EINVAL. */
+/* QEMU's WatchdogAction names, for messages. */
+#define DM_WDT_ACTION_NAMES "reset|shutdown|poweroff|pause|debug|none|inject-nmi"
+
+/* "reset|shutdown|poweroff|pause|debug|none|inject-nmi" -> action.  0 or -EINVAL. */
 int dm_wdt_action_parse(const char *s, enum dm_wdt_action *out);
 const char *dm_wdt_action_name(enum dm_wdt_action a);
+
+/*
+ * Post-mortem dump of a device (dump=DIR, dump_timeout=SECONDS): before the
+ * action, the VM's memory is written as an ELF core into dir ("": no dump),
+ * the action waits for it at most timeout_s seconds.
+ */
+#define DM_DUMP_DIR_MAX 256
+#define DM_DUMP_TIMEOUT_DEFAULT 60U
+#define DM_DUMP_TIMEOUT_MAX 3600U
+struct dm_wdt_dump {
+	char dir[DM_DUMP_DIR_MAX];
+	unsigned int timeout_s;
+};
+
+/* The defaults: no dump, DM_DUMP_TIMEOUT_DEFAULT. */
+void dm_wdt_dump_init(struct dm_wdt_dump *d);
+/*
+ * One option "key=value" of device (for messages): 1 when it was dump= or
+ * dump_timeout= and is taken, 0 when it is not a dump option, -EINVAL on a
+ * bad value (one line on stderr).
+ */
+int dm_wdt_dump_opt(struct dm_wdt_dump *d, const char *device, const char *key,
+		    const char *val);
+/*
+ * At start-up, whether this host can carry out action (and the dump, if
+ * any) for device: 0, or -EINVAL with one line on stderr saying why not (a
+ * dump directory that is missing or not writable, an action or a dump this
+ * host does not offer).
+ */
+int dm_wdt_check(struct vmctx *ctx, const char *device, enum dm_wdt_action action,
+		 const struct dm_wdt_dump *dump);
 
 /*
  * device: "wdt-i6300esb" / "vcpu-stall"; id: "0:5.0" or the vCPU index;
@@ -32,6 +68,10 @@ const char *dm_wdt_action_name(enum dm_wdt_action a);
  */
 void dm_watchdog_expired(struct vmctx *ctx, enum dm_wdt_action action, const char *device,
 			 const char *id, const char *stage);
+/* The same, with the device's dump settings (NULL or dir "": no dump). */
+void dm_watchdog_expired_dump(struct vmctx *ctx, enum dm_wdt_action action,
+			      const struct dm_wdt_dump *dump, const char *device, const char *id,
+			      const char *stage);
 
 /* Hooks run on every VM reset, in registration order.  0 or -ENOSPC/-EINVAL. */
 int dm_reset_hook_register(struct vmctx *ctx, void (*hook)(void *arg), void *arg);

@@ -33,6 +33,9 @@ void guest_ram_fini(void);
 uint64_t guest_ram_size(void);
 /* Whether gpa is RAM; *run gets how many bytes of RAM follow contiguously. */
 bool guest_ram_at(uint64_t gpa, uint64_t *run);
+/* The RAM as at most max ranges (low RAM, then RAM above 4 GiB): how many. */
+struct elfcore_range;
+int guest_ram_ranges(struct elfcore_range *r, int max);
 
 /* len bytes at gpa through the address space above; never fails. */
 void guest_mem_rw(struct vmctx *ctx, uint64_t gpa, void *buf, uint64_t len, bool write);

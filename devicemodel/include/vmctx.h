@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "dm_reset.h"
 
@@ -35,6 +36,7 @@ struct vm_action_req {
 	char device[VM_REQ_STR];
 	char id[VM_REQ_STR];
 	uint64_t vm_ns; /* VM time of the request */
+	struct dm_wdt_dump dump; /* dump.dir "": no post-mortem dump first */
 };
 
 /* Front-end hooks; any may be NULL. */
@@ -77,6 +79,8 @@ struct vmctx {
 	 */
 	const char *guest_time_src;
 	bool vcpus_no_guest_time;
+	/* The front end writes post-mortem dumps of the guest's memory (dump=). */
+	bool can_dump;
 
 	/* private to core/vm.c */
 	pthread_mutex_t lock;
@@ -115,7 +119,37 @@ bool vm_poweroff(struct vmctx *ctx, const char *reason);
 /* QEMU's watchdog-set-action: every watchdog device's next expiry does a
  * instead of its configured action. */
 void vm_set_watchdog_action(struct vmctx *ctx, enum dm_wdt_action a);
+/*
+ * shutdown and inject-nmi where no guest runs to receive them (qtest, sim):
+ * the POWERDOWN or NMI event {"reason": "watchdog"} is the request, reported.
+ */
+void vm_guest_request_event(enum dm_wdt_action a);
 /* The devices' state as a JSON array (malloc'd into *json).  0 or -errno. */
 int vm_device_status_json(struct vmctx *ctx, char **json);
+
+/* -- post-mortem dumps (core/dump.c) -- */
+struct elfcore_range;
+/*
+ * Creates r->dump.dir/<uuid>-<UTC time>-<device>.core with O_CREAT|O_EXCL,
+ * mode 0600 (never an existing file); its name goes to path (size n).  The
+ * fd (O_CLOEXEC) or -errno.
+ */
+int vm_dump_open(struct vmctx *ctx, const struct vm_action_req *r, char *path, unsigned long n);
+/* The DUMP event: path, size and duration, or the error (err < 0), told by why
+ * (at most VM_DUMP_WHY_MAX bytes are kept; NULL: strerror, "timed out"). */
+#define VM_DUMP_WHY_MAX 160
+void vm_dump_event(const struct vm_action_req *r, const char *path, uint64_t size,
+		   uint64_t ns, int err, const char *why);
+/*
+ * The whole dump for front ends that own the guest's RAM: a new file, the
+ * ranges as an ELF core for the VM's vCPUs, bounded by r->dump.timeout_s,
+ * then the DUMP event.  A failed dump leaves no partial file behind.
+ * 0 or -errno.
+ */
+int vm_dump_ranges(struct vmctx *ctx, const struct vm_action_req *r,
+		   const struct elfcore_range *ranges, int n);
+/* Tests: the clock of dump durations and deadlines (NULL: CLOCK_MONOTONIC) and
+ * the UTC time of file names (NULL: time()). */
+void vm_dump_set_clock(uint64_t (*now_ns)(void *arg), void *arg, time_t (*wall)(void));
 
 #endif /* _VMCTX_H_ */

@@ -52,8 +52,11 @@
 #include "pci_core.h"
 #include "vmmapi.h"
 #ifndef STOCK
+#include "dm_reset.h"
 #include "plat_dev.h"
 #endif
+#define PM1_STS_PORT 0x400 /* ACRN's PM1A_EVT_ADDR (acpi.h) */
+#define PM1_PWRBTN 0x0100  /* PM1 status PWRBTN_STS */
 
 /* Defined by the watchdog plugin (ACRN's stock one) or by our glue. */
 void vm_stop_watchdog(struct vmctx *ctx);
@@ -591,6 +594,31 @@ static void test_vcpu_stall(void)
 	check(mmio(STALL_BASE + 0x0, 4, false, 0) == 0,
 	      "vcpu-stall: disabled again after ACRN's reset path");
 }
+
+/*
+ * QEMU's action set under ACRN (devicemodel/acrn/acrn_glue.c): shutdown is
+ * ACRN's power button (PM1 status PWRBTN_STS, arch/x86/pm.c); inject-nmi and
+ * dump= are refused at start-up.
+ */
+static void test_acrn_action_set(void)
+{
+	struct dm_wdt_dump dump;
+
+	check(dm_wdt_check(&vm, "wdt-i6300esb", DM_WDT_ACTION_INJECT_NMI, NULL) != 0,
+	      "actions: inject-nmi refused at start-up");
+	check(dm_wdt_check(&vm, "wdt-i6300esb", DM_WDT_ACTION_SHUTDOWN, NULL) == 0,
+	      "actions: shutdown accepted");
+	dm_wdt_dump_init(&dump);
+	check(dm_wdt_dump_opt(&dump, "vcpu-stall", "dump", "/tmp") == 1 &&
+	      dm_wdt_check(&vm, "vcpu-stall", DM_WDT_ACTION_RESET, &dump) != 0,
+	      "actions: dump= refused at start-up");
+	pio(PM1_STS_PORT, 2, true, PM1_PWRBTN);
+	check(!(pio(PM1_STS_PORT, 2, false, 0) & PM1_PWRBTN), "actions: power button clear");
+	dm_watchdog_expired(&vm, DM_WDT_ACTION_SHUTDOWN, "wdt-i6300esb", "0:5.0", "stage2");
+	check(pio(PM1_STS_PORT, 2, false, 0) & PM1_PWRBTN,
+	      "actions: shutdown pressed ACRN's power button (PM1 PWRBTN_STS)");
+	pio(PM1_STS_PORT, 2, true, PM1_PWRBTN);
+}
 #endif
 
 /* The second vcpu-stall (action none): 1 ms budgets, so its timers fire too. */
@@ -744,6 +772,7 @@ int main(int argc, char **argv)
 		test_s3();
 #ifndef STOCK
 		test_vcpu_stall();
+		test_acrn_action_set();
 #endif
 	}
 #ifdef STOCK

@@ -8,7 +8,9 @@
 # the driver binds with the heartbeat; kicks keep the guest alive past several
 # heartbeats; after the hang the reset comes 1.0066 x T (+ slack) after the
 # last kick; bootstatus 0 then 32; magic close stops the watchdog; nowayout
-# makes the stop fail; action=poweroff ends QEMU; killing QEMU ends wdt-dm and
+# makes the stop fail; action=poweroff ends QEMU; dump= leaves an ELF core with
+# the guest's marker in it before the reset; action=inject-nmi makes a guest
+# booted with unknown_nmi_panic panic; killing QEMU ends wdt-dm and
 # killing wdt-dm (SIGTERM or SIGKILL) ends QEMU.  A fake QEMU checks the
 # proxy protocol's hostile-input handling without a guest.
 # Prints "N passed, N failed"; exit status 1 on any failure.
@@ -166,6 +168,62 @@ t_plain_cmdline() {
 	[ "$failed" = 0 ] || show_logs
 }
 
+# dump=DIR (issue 16): the guest writes a unique marker into a tmpfs file and
+# stops kicking; before the reset wdt-dm has QEMU write an ELF core (QMP getfd
+# + dump-guest-memory) into DIR: mode 0600, readelf says CORE, the marker is
+# in it, DUMP comes between WATCHDOG and RESET, and the guest reboots.
+t_dump() {
+	local dumps="$E2E_OUT/dump.d" core m
+	rm -rf "$dumps"
+	mkdir -p "$dumps"
+	vm_start "$E2E_OUT/dump" "-s 5,wdt-i6300esb,action=reset,dump=$dumps,dump_timeout=120" \
+		"wdt.scenario=kick wdt.hb=$HB wdt.kicks=2 wdt.marker=1"
+	vm_wait $BOOT2_LIMIT
+	core=$(ls "$dumps"/*.core 2>/dev/null | head -n1)
+	m=$(sed -n 's/.*GUEST: marker \(WDTDM-MARKER-[0-9a-f-]*\).*/\1/p' "$VM_DIR/console.log" | head -n1)
+	expect "dump: one core file <uuid>-<UTC>-wdt-i6300esb.core, mode 0600" \
+		eval '[ "$(ls "$dumps" | wc -l)" = 1 ] && [ -n "$core" ] &&
+		      [ "$(stat -c %a "$core")" = 600 ] &&
+		      echo "$core" | grep -qE "/[0-9a-f-]{36}-[0-9]{8}T[0-9]{6}Z-wdt-i6300esb\.core$"'
+	expect "dump: readelf -h says it is a core (ELF64, X86-64)" \
+		eval 'readelf -h "$core" 2>/dev/null | grep -q "Type: *CORE" &&
+		      readelf -h "$core" | grep -q "Class: *ELF64" &&
+		      readelf -h "$core" | grep -q "X86-64"'
+	expect "dump: the guest's marker ${m:-?} is in the core" \
+		eval '[ -n "$m" ] && grep -qa "$m" "$core"'
+	expect "dump: WATCHDOG, then DUMP (path, size), then RESET; bootstatus 0 then 32" \
+		eval '[ "$(ev_count DUMP "\"size\": [0-9]+")" = 1 ] &&
+		      fle "$(ev_times WATCHDOG | head -n1)" "$(ev_times DUMP | head -n1)" &&
+		      fle "$(ev_times DUMP | head -n1)" "$(ev_times RESET "\"reason\": \"watchdog\"" | head -n1)" &&
+		      [ "$(bootstatus_seq)" = "0 32 " ] && [ "$VM_RC" = 0 ]'
+	grep '"event": "DUMP"' "$VM_DIR/events.jsonl" | sed 's/^/       /'
+	rm -rf "$dumps"
+	[ "$failed" = 0 ] || show_logs
+}
+
+# action=inject-nmi (issue 16): QMP inject-nmi; the guest, booted with
+# unknown_nmi_panic, prints its NMI panic on the console.
+t_inject_nmi() {
+	vm_start "$E2E_OUT/inject_nmi" "-s 5,wdt-i6300esb,action=inject-nmi" \
+		"wdt.scenario=kick wdt.hb=$HB wdt.kicks=2 unknown_nmi_panic"
+	if ! vm_wait_line 'Kernel panic - not syncing: NMI' $BOOT_LIMIT; then
+		nok "inject-nmi: no NMI panic on the console"
+		kill -TERM "$VM_PID" 2>/dev/null
+		vm_wait 15
+		show_logs
+		return
+	fi
+	kill -TERM "$VM_PID" 2>/dev/null
+	vm_wait 15
+	expect "inject-nmi: WATCHDOG (inject-nmi), then the guest's NMI panic on the console" \
+		eval '[ "$(ev_count WATCHDOG "\"action\": \"inject-nmi\"")" = 1 ] &&
+		      grep -q "NMI received for unknown reason" "$VM_DIR/console.log" &&
+		      grep -q "Kernel panic - not syncing: NMI" "$VM_DIR/console.log"'
+	expect "inject-nmi: no reset, one boot only" \
+		eval '[ "$(ev_count RESET "\"reason\": \"watchdog\"")" = 0 ] &&
+		      [ "$(con_count "GUEST: boot ")" = 1 ]'
+}
+
 # Killing QEMU ends wdt-dm (status 128 + 9).
 t_kill_qemu() {
 	local q
@@ -223,7 +281,7 @@ t_proxy_protocol() {
 		grep -q "dropping the connection" "$dir/dm.log"
 }
 
-tests=${*:-"t_proxy_protocol t_kick_reset t_magic_close t_nowayout t_poweroff t_pause t_plain_cmdline t_kill_qemu t_kill_dm"}
+tests=${*:-"t_proxy_protocol t_kick_reset t_magic_close t_nowayout t_poweroff t_pause t_plain_cmdline t_dump t_inject_nmi t_kill_qemu t_kill_dm"}
 e2e_deps || exit 1
 [ -x "$DM" ] || { echo "e2e: $DM not built (make all)" >&2; exit 1; }
 e2e_image || exit 1

@@ -74,6 +74,8 @@ static void fuzz_do_action(struct fuzz_vm *vm, const struct vm_action_req *r)
 		break;
 	case DM_WDT_ACTION_DEBUG:
 	case DM_WDT_ACTION_NONE:
+	case DM_WDT_ACTION_SHUTDOWN:
+	case DM_WDT_ACTION_INJECT_NMI:
 		break;
 	}
 }

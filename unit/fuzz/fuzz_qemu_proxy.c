@@ -19,6 +19,7 @@
 #include "../../devicemodel/hv/qemu.c"
 #include "../../devicemodel/hv/qemu_proxy.c"
 #include "../../devicemodel/hv/qemu_qmp.c"
+#include "../../devicemodel/hv/qemu_dump.c"
 
 #include "../proxy_peer.h"
 #include "fuzz.h"

@@ -119,6 +119,7 @@ struct esb {
 	struct vmctx *ctx;
 	struct acrn_timer timer;
 	enum dm_wdt_action action;
+	struct dm_wdt_dump dump; /* dump= (dir "": none) and dump_timeout= */
 	char id[ESB_ID_LEN]; /* "bus:slot.func" */
 
 	uint16_t config;     /* 0x60, ESB_CONFIG_MASK bits */
@@ -247,7 +248,8 @@ static void esb_stage2_expired(struct esb *s)
 {
 	if (!(s->config & ESB_CONFIG_OUTPUT_DIS)) {
 		s->timeout_flag = true;
-		dm_watchdog_expired(s->ctx, s->action, ESB_NAME, s->id, ESB_STAGE2_NAME);
+		dm_watchdog_expired_dump(s->ctx, s->action, &s->dump, ESB_NAME, s->id,
+					 ESB_STAGE2_NAME);
 		/* The timer just fired and is not re-armed: nothing to disarm. */
 		esb_power_on_state(s);
 	} else if (s->lock & ESB_LOCK_FREE_RUN) {
@@ -564,35 +566,48 @@ static int esb_status(void *arg, char *buf, unsigned long n)
 
 static int esb_opt_error(const char *what, const char *opt, size_t len)
 {
-	pr_err(ESB_NAME ": %s '%.*s' (expected action=reset|poweroff|pause|debug|none)\n", what,
-	       (int)len, opt);
+	pr_err(ESB_NAME ": %s '%.*s' (expected action=" DM_WDT_ACTION_NAMES
+	       ", dump=DIR, dump_timeout=SECONDS)\n", what, (int)len, opt);
 	return -EINVAL;
 }
 
-/* One "key=value" of the comma-separated options. */
-static int esb_parse_one(const char *opt, size_t len, enum dm_wdt_action *action)
-{
-	static const char key[] = "action=";
-	char value[16];
+/* What -s gave: the action and the post-mortem dump settings. */
+struct esb_cfg {
+	enum dm_wdt_action action;
+	struct dm_wdt_dump dump;
+};
 
-	if (len <= sizeof(key) - 1 || strncmp(opt, key, sizeof(key) - 1) != 0)
+/* One "key=value" of the comma-separated options. */
+static int esb_parse_one(const char *opt, size_t len, struct esb_cfg *cfg)
+{
+	char kv[DM_DUMP_DIR_MAX + 16], *val;
+	int rc;
+
+	if (len >= sizeof(kv))
+		return esb_opt_error("option too long:", opt, len);
+	memcpy(kv, opt, len);
+	kv[len] = '\0';
+	val = strchr(kv, '=');
+	if (!val || val == kv)
 		return esb_opt_error("unknown option", opt, len);
-	if (len - (sizeof(key) - 1) >= sizeof(value))
-		return esb_opt_error("bad action in", opt, len);
-	memcpy(value, opt + sizeof(key) - 1, len - (sizeof(key) - 1));
-	value[len - (sizeof(key) - 1)] = '\0';
-	if (dm_wdt_action_parse(value, action))
-		return esb_opt_error("bad action in", opt, len);
-	return 0;
+	*val++ = '\0';
+	if (strcmp(kv, "action") == 0)
+		return dm_wdt_action_parse(val, &cfg->action) ? esb_opt_error("bad action in", opt,
+									      len) : 0;
+	rc = dm_wdt_dump_opt(&cfg->dump, ESB_NAME, kv, val);
+	if (rc == 0)
+		return esb_opt_error("unknown option", opt, len);
+	return rc < 0 ? rc : 0;
 }
 
-/* "action=reset|poweroff|pause|debug|none"; NULL or empty: the default, reset. */
-static int esb_parse_opts(const char *opts, enum dm_wdt_action *action)
+/* "action=...,dump=DIR,dump_timeout=S"; NULL or empty: the defaults (reset, no dump). */
+static int esb_parse_opts(struct vmctx *ctx, const char *opts, struct esb_cfg *cfg)
 {
-	*action = DM_WDT_ACTION_RESET;
+	cfg->action = DM_WDT_ACTION_RESET;
+	dm_wdt_dump_init(&cfg->dump);
 	while (opts && *opts) {
 		size_t len = strcspn(opts, ",");
-		int err = len ? esb_parse_one(opts, len, action) : 0;
+		int err = len ? esb_parse_one(opts, len, cfg) : 0;
 
 		if (err)
 			return err;
@@ -600,7 +615,7 @@ static int esb_parse_opts(const char *opts, enum dm_wdt_action *action)
 		if (*opts == ',')
 			opts++;
 	}
-	return 0;
+	return dm_wdt_check(ctx, ESB_NAME, cfg->action, &cfg->dump);
 }
 
 static void esb_set_identity(struct pci_vdev *dev)
@@ -630,7 +645,7 @@ static struct esb *esb_block(struct pci_vdev *dev)
 
 /* Binds the block to a new instance (mu held); the timeout flag is left alone. */
 static int esb_bind(struct esb *s, struct vmctx *ctx, struct pci_vdev *dev,
-		    enum dm_wdt_action action)
+		    const struct esb_cfg *cfg)
 {
 	int err;
 
@@ -638,7 +653,8 @@ static int esb_bind(struct esb *s, struct vmctx *ctx, struct pci_vdev *dev,
 		return -EBUSY;
 	s->dev = dev;
 	s->ctx = ctx;
-	s->action = action;
+	s->action = cfg->action;
+	s->dump = cfg->dump;
 	s->odd_accesses = 0;
 	snprintf(s->id, sizeof(s->id), "%u:%u.%u", dev->bus, dev->slot, dev->func);
 	esb_power_on_state(s);
@@ -683,9 +699,9 @@ err_reset:
 
 static int esb_init(struct vmctx *ctx, struct pci_vdev *dev, char *opts)
 {
-	enum dm_wdt_action action;
+	struct esb_cfg cfg;
 	struct esb *s;
-	int err = esb_parse_opts(opts, &action);
+	int err = esb_parse_opts(ctx, opts, &cfg);
 
 	if (err)
 		return err;
@@ -693,7 +709,7 @@ static int esb_init(struct vmctx *ctx, struct pci_vdev *dev, char *opts)
 	if (!s)
 		return -ENOMEM;
 	dm_mutex_lock(&s->mu);
-	err = esb_bind(s, ctx, dev, action);
+	err = esb_bind(s, ctx, dev, &cfg);
 	dm_mutex_unlock(&s->mu);
 	if (err)
 		return err;
@@ -709,7 +725,8 @@ static int esb_init(struct vmctx *ctx, struct pci_vdev *dev, char *opts)
 		return err;
 	}
 	dev->arg = s;
-	pr_info(ESB_NAME " %s: action=%s\n", s->id, dm_wdt_action_name(action));
+	pr_info(ESB_NAME " %s: action=%s%s%s\n", s->id, dm_wdt_action_name(cfg.action),
+		cfg.dump.dir[0] ? ", dump=" : "", cfg.dump.dir);
 	return 0;
 }
 

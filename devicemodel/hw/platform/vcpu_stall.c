@@ -110,6 +110,7 @@ struct stall_vcpu {
 	struct vmctx *ctx;
 	enum guest_clock_kind clock_kind;
 	enum dm_wdt_action action;
+	struct dm_wdt_dump dump;
 
 	/* registers */
 	bool enabled;
@@ -136,6 +137,7 @@ struct stall_cfg {
 	int nvcpus;
 	enum guest_clock_kind clock_kind;
 	enum dm_wdt_action action;
+	struct dm_wdt_dump dump;
 };
 
 /* One per window base, in a dm_persist() block: never freed while the DM runs. */
@@ -146,6 +148,7 @@ struct stall_dev {
 	bool warned_no_guest_time; /* the stderr line is said once per device */
 	enum guest_clock_kind clock_kind;
 	enum dm_wdt_action action;
+	struct dm_wdt_dump dump;
 	struct stall_vcpu *vcpu; /* its own block, keyed by base | nvcpus */
 };
 
@@ -162,6 +165,7 @@ struct stall_note {
 	int index;
 	enum guest_clock_kind clock_kind;
 	enum dm_wdt_action action;
+	struct dm_wdt_dump dump;
 };
 
 /* ---- arithmetic: ns, 128-bit intermediates, never a division by zero ---- */
@@ -404,6 +408,7 @@ static void stall_note_begin(const struct stall_vcpu *v, struct stall_note *note
 	note->index = v->index;
 	note->clock_kind = v->clock_kind;
 	note->action = v->action;
+	note->dump = v->dump;
 }
 
 /* Lock not held: reads nothing but the note. */
@@ -426,7 +431,7 @@ static void stall_notify(const struct stall_note *note)
 	if (strcmp(note->stage, "reset") != 0)
 		return;
 	snprintf(id, sizeof(id), "%d", note->index);
-	dm_watchdog_expired(note->ctx, note->action, STALL_NAME, id, "reset");
+	dm_watchdog_expired_dump(note->ctx, note->action, &note->dump, STALL_NAME, id, "reset");
 }
 
 static void stall_timer_cb(void *param, uint64_t nexp)
@@ -656,6 +661,7 @@ static int stall_opt_vcpus(int *n, const char *s)
 static int stall_opt(struct stall_cfg *d, uint64_t *base, char *kv)
 {
 	char *val = strchr(kv, '=');
+	int rc;
 
 	if (!val) {
 		fprintf(stderr, "wdt-dm: " STALL_NAME ": option \"%s\" needs a value\n", kv);
@@ -676,10 +682,13 @@ static int stall_opt(struct stall_cfg *d, uint64_t *base, char *kv)
 	if (strcmp(kv, "action") == 0) {
 		if (dm_wdt_action_parse(val, &d->action) == 0)
 			return 0;
-		fprintf(stderr, "wdt-dm: " STALL_NAME ": action=%s: want "
-			"reset|poweroff|pause|debug|none\n", val);
+		fprintf(stderr, "wdt-dm: " STALL_NAME ": action=%s: want " DM_WDT_ACTION_NAMES "\n",
+			val);
 		return -EINVAL;
 	}
+	rc = dm_wdt_dump_opt(&d->dump, STALL_NAME, kv, val);
+	if (rc)
+		return rc < 0 ? rc : 0;
 	fprintf(stderr, "wdt-dm: " STALL_NAME ": unknown option \"%s\"\n", kv);
 	return -EINVAL;
 }
@@ -745,6 +754,7 @@ static int stall_vcpu_bind(struct stall_dev *d, int i)
 	v->ctx = d->ctx;
 	v->clock_kind = d->clock_kind;
 	v->action = d->action;
+	v->dump = d->dump;
 	v->clock.fd = -1;
 	v->timer.clockid = CLOCK_MONOTONIC; /* stall_arm_coalesced arms on the VM clock */
 	rc = acrn_timer_init(&v->timer, stall_timer_cb, v);
@@ -782,13 +792,15 @@ static int stall_bind(struct stall_dev *d)
 static int stall_configure(struct vmctx *ctx, struct stall_cfg *cfg, uint64_t *base,
 			   const char *opts)
 {
-	int n = dm_vcpu_count(ctx);
+	int n = dm_vcpu_count(ctx), rc;
 
 	cfg->action = DM_WDT_ACTION_RESET;
+	dm_wdt_dump_init(&cfg->dump);
 	cfg->nvcpus = n > 0 ? n : 1;
 	if (cfg->nvcpus > STALL_MAX_VCPUS)
 		cfg->nvcpus = STALL_MAX_VCPUS;
-	return stall_parse_opts(ctx, cfg, base, opts);
+	rc = stall_parse_opts(ctx, cfg, base, opts);
+	return rc ? rc : dm_wdt_check(ctx, STALL_NAME, cfg->action, &cfg->dump);
 }
 
 /* A summary for the host's queries (dm_status_register): counts over the vCPUs. */
@@ -840,6 +852,7 @@ static int stall_init(struct vmctx *ctx, struct plat_vdev *dev, char *opts)
 	d->nvcpus = cfg.nvcpus;
 	d->clock_kind = cfg.clock_kind;
 	d->action = cfg.action;
+	d->dump = cfg.dump;
 	rc = stall_bind(d);
 	if (rc) {
 		pr_err(STALL_NAME ": cannot set up %d vCPU slots (%d)\n", d->nvcpus, rc);
