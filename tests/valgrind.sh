@@ -15,6 +15,8 @@ vg() {
 }
 fail() { echo "valgrind: FAIL $1"; cat "$2"; exit 1; }
 
+# A forked child under valgrind on a loaded host may need seconds to answer.
+export UNIT_CHILD_WAIT_MS=60000
 vg "$b/unit/unit_tests" >"$b/valgrind-unit.log" 2>&1 || { tail -40 "$b/valgrind-unit.log"; exit 1; }
 tail -1 "$b/valgrind-unit.log"
 

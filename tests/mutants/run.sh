@@ -225,6 +225,7 @@ for d in "$state"/list/*; do
 	cp -p "$src/$file" "$state/orig.c" || die "cannot save $file"
 	cp -p "$obj.o" "$state/orig.o" && cp -p "$obj.d" "$state/orig.d" || die "cannot save $obj.o"
 	echo "$file" >"$state/dirty"
+	touch "$state/stamp"
 	if ! apply "$src/$file" "$d/find" "$d/repl" >"$state/found"; then
 		result=STALE
 		detail="original text found $(cat "$state/found") times in $file, not once"
@@ -240,6 +241,9 @@ for d in "$state"/list/*; do
 		esac
 	fi
 	# Put the copy back as it was; the binaries hold the mutant: relink next time.
+	# Any other object built meanwhile may hold it too (a test that includes the
+	# mutated .c file): it is built again, from the restored source, next time.
+	find "$src/build" -name '*.o' -newer "$state/stamp" -exec rm -f {} + 2>/dev/null
 	cp -p "$state/orig.c" "$src/$file" && cp -p "$state/orig.o" "$obj.o" &&
 		cp -p "$state/orig.d" "$obj.d" || die "cannot restore $file"
 	rm -f "$src/build/unit/unit_tests" "$src/build/wdt-dm" "$state/dirty"
