@@ -127,7 +127,7 @@ ACRN_TPLUG_stock-tsan := $(ACRN_DM)/hw/pci/wdt_i6300esb.c
 define acrn_test_variant
 $(ACRN_TDIR)/$(1)/acrn/%.o: $(ACRN_TSRC)/.copied
 	@mkdir -p $$(dir $$@)
-	$$(call say,CC,$(1): ACRN's $$*.c)
+	$$(call say,CC,$(1): acrn $$*.c)
 	$(Q)$$(CC) $$(ACRN_TCFLAGS) $$(ACRN_TSAN_$(1)) -c -o $$@ $(ACRN_DM)/$$*.c
 $(ACRN_TDIR)/$(1)/ours/%.o: %.c | $(ACRN_TSRC)/.copied
 	@mkdir -p $$(dir $$@)
