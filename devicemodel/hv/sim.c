@@ -23,15 +23,14 @@
  * and counts for contrast the stalls a wall-clock detector with the same
  * budget would have reported.  Exit status 0 when every verdict matches, 1
  * on a mismatch, 3 when a hung vCPU got too little CPU time to be judged.
- * This file is the front end itself (hooks, main loop, verdicts); the
- * scenario grammar is in sim_scenario.c, the driver models in sim_guest.c,
- * the vCPU runner in sim_vcpu.c, their shared state in sim.h.
+ * This file is the front end itself (hooks, main loop, verdicts); below it
+ * stand the vCPU runner (sim_vcpu.c) and the driver models (sim_guest.c), the
+ * scenario grammar (sim_scenario.c) apart, their shared state in sim_fe.h.
  */
 
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,64 +44,24 @@
 #include "plat_dev.h"
 #include "pci_core.h"
 #include "qmp.h"
-#include "sim.h"
+#include "sim_fe.h"
 #include "vm_clock.h"
 #include "vmctx.h"
+
+#define SIM_VSD_DEVICE "vcpu-stall" /* the stall detector's platform device */
+/* The hung vCPU's detection is checked to this much below its budget (clock reads
+ * of the device and of this front end are a few microseconds apart). */
+#define SIM_EARLY_TOLERANCE NS_PER_MS
+/* Exit status of a run whose hung vCPUs the host starved too much to judge. */
+#define SIM_EXIT_UNDECIDED 3
 
 static struct sim_scenario sim_sc;
 /* Static on purpose: a late hook call from a timer callback never sees freed memory. */
 static struct sim sim_state;
 
-/* ---- time ---- */
-
-uint64_t sim_now(const struct sim *s)
-{
-	return mono_ns() - s->t0;
-}
-
-struct timespec sim_abs_ts(const struct sim *s, uint64_t rel)
-{
-	return ns_to_timespec(s->t0 + rel);
-}
-
-uint64_t sim_cpu_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	if (clock_gettime(id, &ts) != 0)
-		return 0;
-	return timespec_to_ns(&ts);
-}
-
-double sim_sec(uint64_t ns)
-{
-	return (double)ns / 1e9;
-}
-
-uint64_t sim_ms(uint64_t ns)
+static uint64_t sim_ms(uint64_t ns)
 {
 	return ns / NS_PER_MS;
-}
-
-/* ---- the timeline ---- */
-
-void sim_log(struct sim *s, const char *who, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-void sim_log(struct sim *s, const char *who, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (s->sc->quiet)
-		return;
-	dm_mutex_lock(&s->tl_lock);
-	printf("[%8.3f] %-7s ", sim_sec(sim_now(s)), who);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-	dm_mutex_unlock(&s->tl_lock);
 }
 
 /* ---- hooks: the stall interrupt, requested actions, events ---- */

@@ -8,14 +8,90 @@
  * vCPU; the i6300esb probe and a /dev/watchdog daemon (docs/device.rst §1.6:
  * probe, set_timeout, start, ping every T/2 s, magic close) run on vCPU 0.
  * Each pet is also measured against a wall-clock detector with the same budget.
+ * The time and the timeline that every layer of the front end uses are here too.
  */
 
 #include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <time.h>
 
+#include "dm_util.h"
 #include "inout.h"
 #include "mem.h"
 #include "pci_core.h"
-#include "sim.h"
+#include "sim_fe.h"
+
+/* ---- the guest's view of the devices ---- */
+
+/* vcpu_stall_detector (docs/device.rst §2.1): vCPU n's registers at base + n * VSD_SLOT */
+#define VSD_SLOT 0x10U
+#define VSD_STATUS 0x00U
+#define VSD_LOAD_CNT 0x04U
+#define VSD_CLOCK_FREQ_HZ 0x0CU
+
+/* Intel 6300ESB watchdog (docs/device.rst §1.1-1.3), as drivers/watchdog/i6300esb.c names them */
+#define ESB_ID 0x25AB8086U        /* device << 16 | vendor at config offset 0 */
+#define ESB_CONFIG_REG 0x60       /* 16 bit */
+#define ESB_LOCK_REG 0x68         /* 8 bit */
+#define ESB_TIMER1_REG 0x00       /* BAR0, 32 bit */
+#define ESB_TIMER2_REG 0x04       /* BAR0, 32 bit */
+#define ESB_RELOAD_REG 0x0C       /* BAR0, 16 bit */
+#define ESB_WDT_INTTYPE_DIS 0x03U /* config: stage-1 interrupt disabled */
+#define ESB_WDT_ENABLE 0x02U      /* lock register */
+#define ESB_WDT_LOCK 0x01U        /* lock register */
+#define ESB_WDT_RELOAD 0x0100U
+#define ESB_WDT_TIMEOUT 0x0200U   /* reload register: the timeout flag */
+#define ESB_UNLOCK1 0x80U
+#define ESB_UNLOCK2 0x86U
+#define ESB_PRELOAD_SHIFT 9       /* the driver writes T << 9 */
+
+/* PCI configuration mechanism #1 and the header fields the probe uses */
+#define CONF1_ADDR_PORT 0xCF8
+#define CONF1_DATA_PORT 0xCFC
+#define CONF1_ENABLE 0x80000000U
+#define CFG_ID 0x00
+#define CFG_COMMAND 0x04
+#define CFG_BAR0 0x10
+#define CFG_CMD_MEMEN 0x0002U
+#define CFG_BAR_MEM_MASK 0xFFFFFFF0U
+
+/* ---- time and the timeline ---- */
+
+uint64_t sim_now(const struct sim *s)
+{
+	return mono_ns() - s->t0;
+}
+
+uint64_t sim_cpu_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	if (clock_gettime(id, &ts) != 0)
+		return 0;
+	return timespec_to_ns(&ts);
+}
+
+double sim_sec(uint64_t ns)
+{
+	return (double)ns / 1e9;
+}
+
+void sim_log(struct sim *s, const char *who, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (s->sc->quiet)
+		return;
+	dm_mutex_lock(&s->tl_lock);
+	printf("[%8.3f] %-7s ", sim_sec(sim_now(s)), who);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+	dm_mutex_unlock(&s->tl_lock);
+}
 
 /* ---- guest accesses, through the same dispatch as every front end ---- */
 

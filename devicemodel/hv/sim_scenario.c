@@ -14,7 +14,17 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sim.h"
+#include "sim_fe.h"
+
+#define SIM_DEFAULT_VCPUS 2
+#define SIM_DEFAULT_DURATION (20 * NS_PER_S)
+#define SIM_DEFAULT_FREQ 10U            /* Linux vcpu_stall_detector default */
+#define SIM_DEFAULT_TIMEOUT (8 * NS_PER_S) /* Linux default stall_timeout_sec */
+#define SIM_DEFAULT_WDT_TIMEOUT 30U     /* Linux i6300esb default heartbeat */
+#define SIM_DEFAULT_SLACK (500 * NS_PER_MS)
+#define SIM_MAX_TIME (86400ULL * NS_PER_S)
+#define SIM_FREQ_MAX 1000U
+#define ESB_HEARTBEAT_MAX 2046U /* the i6300esb driver's limit: (T << 9) fits 20 bits */
 
 /* ---- scenario grammar ---- */
 

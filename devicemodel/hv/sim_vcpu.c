@@ -13,7 +13,12 @@
 #include <unistd.h>
 
 #include "dm_util.h"
-#include "sim.h"
+#include "sim_fe.h"
+
+/* "Guest code": about this many rounds of arithmetic between checks of the time. */
+#define SIM_SPIN_ROUNDS 20000U
+/* An idle vCPU (load=idle) sleeps at most this long between checks. */
+#define SIM_IDLE_MAX_SLEEP (50 * NS_PER_MS)
 
 /* ---- a vCPU: the host gate, the guest loop ---- */
 
@@ -47,8 +52,14 @@ bool sim_stopping(const struct sim *s)
 	return __atomic_load_n(&s->stop, __ATOMIC_ACQUIRE);
 }
 
+/* rel (ns since the run began) on CLOCK_MONOTONIC, for a timed wait */
+struct timespec sim_abs_ts(const struct sim *s, uint64_t rel)
+{
+	return ns_to_timespec(s->t0 + rel);
+}
+
 /* The vCPU thread does not run (blocks in the host) until rel or a wake-up. */
-void sim_block_until(struct sim *s, uint64_t rel)
+static void sim_block_until(struct sim *s, uint64_t rel)
 {
 	struct timespec ts = sim_abs_ts(s, rel < s->end ? rel : s->end);
 	int rc;

@@ -2,14 +2,15 @@
 /* Copyright (c) 2026 The wdt-dm authors */
 /*
  * The simulated-vCPU front end's private header (docs/design.rst §7 "sim"):
- * the guest's view of the devices (register offsets the driver models use),
- * the scenario, the per-vCPU and daemon state, and the functions the four
- * files share: sim.c (the front end: hooks, main loop, verdicts),
- * sim_scenario.c (the --sim grammar), sim_guest.c (the guest-driver models)
- * and sim_vcpu.c (the vCPU runner).  Nothing outside hv/sim*.c includes it.
+ * the scenario, the per-vCPU and daemon state, and the functions its files
+ * share.  They stand in layers: sim.c (the front end: hooks, main loop,
+ * verdicts) starts sim_vcpu.c (the vCPU runner), which steps sim_guest.c (the
+ * guest-driver models, with the time and the timeline every layer uses);
+ * sim_scenario.c (the --sim grammar) stands apart.  Nothing outside hv/sim*.c
+ * includes it.
  */
-#ifndef _HV_SIM_H_
-#define _HV_SIM_H_
+#ifndef _HV_SIM_FE_H_
+#define _HV_SIM_FE_H_
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -20,63 +21,8 @@
 #include "vmctx.h"
 
 #define SIM_HOST_OPS 16 /* QMP requests queued for the main loop */
-
-/* ---- the guest's view of the devices ---- */
-
-/* vcpu_stall_detector (docs/device.rst §2.1): vCPU n's registers at base + n * VSD_SLOT */
-#define SIM_VSD_DEVICE "vcpu-stall" /* its platform device */
-#define VSD_SLOT 0x10U
-#define VSD_STATUS 0x00U
-#define VSD_LOAD_CNT 0x04U
-#define VSD_CLOCK_FREQ_HZ 0x0CU
-
-/* Intel 6300ESB watchdog (docs/device.rst §1.1-1.3), as drivers/watchdog/i6300esb.c names them */
-#define ESB_ID 0x25AB8086U        /* device << 16 | vendor at config offset 0 */
-#define ESB_CONFIG_REG 0x60       /* 16 bit */
-#define ESB_LOCK_REG 0x68         /* 8 bit */
-#define ESB_TIMER1_REG 0x00       /* BAR0, 32 bit */
-#define ESB_TIMER2_REG 0x04       /* BAR0, 32 bit */
-#define ESB_RELOAD_REG 0x0C       /* BAR0, 16 bit */
-#define ESB_WDT_INTTYPE_DIS 0x03U /* config: stage-1 interrupt disabled */
-#define ESB_WDT_ENABLE 0x02U      /* lock register */
-#define ESB_WDT_LOCK 0x01U        /* lock register */
-#define ESB_WDT_RELOAD 0x0100U
-#define ESB_WDT_TIMEOUT 0x0200U   /* reload register: the timeout flag */
-#define ESB_UNLOCK1 0x80U
-#define ESB_UNLOCK2 0x86U
-#define ESB_PRELOAD_SHIFT 9       /* the driver writes T << 9 */
-#define ESB_HEARTBEAT_MAX 2046U   /* the driver's limit: (T << 9) fits 20 bits */
-
-/* PCI configuration mechanism #1 and the header fields the probe uses */
-#define CONF1_ADDR_PORT 0xCF8
-#define CONF1_DATA_PORT 0xCFC
-#define CONF1_ENABLE 0x80000000U
-#define CFG_ID 0x00
-#define CFG_COMMAND 0x04
-#define CFG_BAR0 0x10
-#define CFG_CMD_MEMEN 0x0002U
-#define CFG_BAR_MEM_MASK 0xFFFFFFF0U
-
-/* ---- defaults and limits ---- */
 #define NS_PER_MS 1000000ULL
 #define NS_PER_S 1000000000ULL
-#define SIM_DEFAULT_VCPUS 2
-#define SIM_DEFAULT_DURATION (20 * NS_PER_S)
-#define SIM_DEFAULT_FREQ 10U            /* Linux vcpu_stall_detector default */
-#define SIM_DEFAULT_TIMEOUT (8 * NS_PER_S) /* Linux default stall_timeout_sec */
-#define SIM_DEFAULT_WDT_TIMEOUT 30U     /* Linux i6300esb default heartbeat */
-#define SIM_DEFAULT_SLACK (500 * NS_PER_MS)
-#define SIM_MAX_TIME (86400ULL * NS_PER_S)
-#define SIM_FREQ_MAX 1000U
-/* The hung vCPU's detection is checked to this much below its budget (clock reads
- * of the device and of this front end are a few microseconds apart). */
-#define SIM_EARLY_TOLERANCE NS_PER_MS
-/* Exit status of a run whose hung vCPUs the host starved too much to judge. */
-#define SIM_EXIT_UNDECIDED 3
-/* "Guest code": about this many rounds of arithmetic between checks of the time. */
-#define SIM_SPIN_ROUNDS 20000U
-/* An idle vCPU (load=idle) sleeps at most this long between checks. */
-#define SIM_IDLE_MAX_SLEEP (50 * NS_PER_MS)
 
 enum sim_load { SIM_LOAD_SPIN, SIM_LOAD_IDLE };
 
@@ -181,20 +127,21 @@ struct sim {
 	unsigned int vm_resets;
 };
 
-/* sim.c: time and the timeline */
-uint64_t sim_now(const struct sim *s);
-struct timespec sim_abs_ts(const struct sim *s, uint64_t rel);
-uint64_t sim_cpu_ns(clockid_t id);
-double sim_sec(uint64_t ns);
-uint64_t sim_ms(uint64_t ns);
-void sim_log(struct sim *s, const char *who, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
 /* sim_scenario.c: the --sim grammar */
 int sim_bad(const char *tok, const char *why);
 int sim_parse_scenario(struct sim_scenario *sc, const char *opts);
 
-/* sim_guest.c: the models of the guest's drivers */
+/* sim_vcpu.c: the vCPU runner */
+bool sim_stopping(const struct sim *s);
+struct timespec sim_abs_ts(const struct sim *s, uint64_t rel);
+void *sim_vcpu_main(void *arg);
+
+/* sim_guest.c: time and the timeline, the models of the guest's drivers */
+uint64_t sim_now(const struct sim *s);
+uint64_t sim_cpu_ns(clockid_t id);
+double sim_sec(uint64_t ns);
+void sim_log(struct sim *s, const char *who, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 void sim_wall_gap(struct sim_vcpu *v, uint64_t until);
 void vsd_cpu_online(struct sim_vcpu *v, uint64_t now);
 void vsd_pet(struct sim_vcpu *v, uint64_t now);
@@ -203,9 +150,4 @@ void daemon_boot(struct sim_vcpu *v, uint64_t now);
 void daemon_tick(struct sim_vcpu *v, uint64_t now);
 void daemon_close(struct sim_vcpu *v);
 
-/* sim_vcpu.c: the vCPU runner */
-bool sim_stopping(const struct sim *s);
-void sim_block_until(struct sim *s, uint64_t rel);
-void *sim_vcpu_main(void *arg);
-
-#endif /* _HV_SIM_H_ */
+#endif /* _HV_SIM_FE_H_ */
