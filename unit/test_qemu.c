@@ -7,13 +7,14 @@
  * and BAR messages (absolute BAR addresses), message reassembly, hostile input
  * (sizes, commands, fds), the once-per-system-reset VM reset, INTx eventfds,
  * QMP event merging with the VM clock, and actions turned into QMP commands.
- * Its three .c files are included so their static helpers can be driven
+ * Its .c files are included so their static helpers can be driven
  * directly (the Makefile links this binary without their objects).
  */
 #include "../devicemodel/hv/qemu.c"
 #include "../devicemodel/hv/qemu_proxy.c"
 #include "../devicemodel/hv/qemu_qmp.c"
 #include "../devicemodel/hv/qemu_dump.c"
+#include "../devicemodel/hv/qemu_qmp_send.c"
 
 #include "pci_testdev.h"
 #include "proxy_peer.h"

@@ -4,12 +4,13 @@
  * The small helpers of dm_util.h, each written once: width masks for the access
  * paths (mem_access, inout_access, PCI config) and the front ends, the
  * monotonic clock and the timespec/itimerspec conversions for the VM clock, the
- * guest clocks, the devices and the front ends, and the checked mutex
- * operations everyone locks with.
+ * guest clocks, the devices and the front ends, the checked mutex
+ * operations everyone locks with, and closing a descriptor once.
  * Host-agnostic: built into acrn-dm too (devicemodel/acrn/dm_util.c).
  */
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dm_util.h"
 #include "log.h"
@@ -68,4 +69,11 @@ void dm_mutex_unlock_in(pthread_mutex_t *m, const char *caller)
 
 	if (err)
 		pr_err_rl("%s: mutex unlock failed: %s\n", caller, strerror(err));
+}
+
+void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
 }

@@ -20,7 +20,6 @@
 #define pr_prefix "qemu: "
 
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -57,13 +56,6 @@ static const int stop_signals[] = {SIGINT, SIGTERM, SIGHUP};
 
 static struct qemu_fe qfe = {.sigfd = -1, .evfd = -1, .qmp = -1, .qmp_peer = -1};
 
-void close_fd(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
-}
-
 /* -- front-end hooks (any thread) ------------------------------------------- */
 
 static void qemu_intx(struct vmctx *ctx, struct pci_vdev *dev, int level)
@@ -88,71 +80,7 @@ static const struct vm_fe_ops qemu_fe_ops = {
 	.action_pending = qemu_action_pending,
 };
 
-/* QEMU's thread names are "CPU <n>/TCG" or "CPU <n>/KVM": record them. */
-void qemu_find_vcpu_threads(struct qemu_fe *fe)
-{
-	char path[320], comm[32];
-	struct dirent *de;
-	DIR *d;
-	int found = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/task", (int)fe->pid);
-	d = opendir(path);
-	if (!d)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		int n, fd, cpu;
-		ssize_t len;
-
-		if (!isdigit((unsigned char)de->d_name[0]))
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/task/%s/comm", (int)fe->pid, de->d_name);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		len = read(fd, comm, sizeof(comm) - 1);
-		close(fd);
-		if (len <= 0)
-			continue;
-		comm[len] = '\0';
-		if (sscanf(comm, "CPU %d/%n", &cpu, &n) == 1 && cpu >= 0 && cpu < VM_MAX_VCPUS) {
-			fe->ctx->vcpu_tid[cpu] = (pid_t)atoi(de->d_name);
-			found++;
-		}
-	}
-	closedir(d);
-	fe->ctx->vcpu_pid = fe->pid;
-	pr_info("QEMU pid %d: %d vCPU thread(s) found\n", (int)fe->pid, found);
-}
-
 /* -- actions ---------------------------------------------------------------- */
-
-void qemu_run_action(struct qemu_fe *fe, const struct vm_action_req *r)
-{
-	if (fe->stop_stage)
-		return; /* QEMU is being stopped anyway */
-	switch (r->action) {
-	case DM_WDT_ACTION_RESET:
-		fe->reset_reason = "watchdog";
-		qmp_request(fe, QMP_WANT_RESET);
-		break;
-	case DM_WDT_ACTION_POWEROFF:
-		qmp_request(fe, QMP_WANT_QUIT);
-		break;
-	case DM_WDT_ACTION_PAUSE:
-		qmp_request(fe, QMP_WANT_STOP);
-		break;
-	case DM_WDT_ACTION_SHUTDOWN:
-		qmp_request(fe, QMP_WANT_POWERDOWN);
-		break;
-	case DM_WDT_ACTION_INJECT_NMI:
-		qmp_request(fe, QMP_WANT_NMI);
-		break;
-	case DM_WDT_ACTION_DEBUG:
-	case DM_WDT_ACTION_NONE:
-		break; /* the WATCHDOG event is all there is */
-	}
-}
 
 /* A request's dump first (the action then waits for it), else its action. */
 static void qemu_do_action(struct qemu_fe *fe, const struct vm_action_req *r)

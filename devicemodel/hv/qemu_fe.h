@@ -2,11 +2,12 @@
 /* Copyright (c) 2026 The wdt-dm authors */
 /*
  * The QEMU front end's own header (docs/design.rst section 7, "qemu"), private
- * to its three files: hv/qemu.c supervises the QEMU process (command line,
- * spawn, signals, reaping, the poll loop), hv/qemu_proxy.c serves the
- * x-pci-proxy-dev connections (docs/design.rst section 9) and hv/qemu_qmp.c is
- * the client of QEMU's QMP monitor.  All three share one struct qemu_fe, which
- * only the loop's thread touches, except where a field says otherwise.
+ * to its files: hv/qemu.c supervises the QEMU process (command line, spawn,
+ * signals, reaping, the poll loop), hv/qemu_proxy.c serves the x-pci-proxy-dev
+ * connections (docs/design.rst section 9), hv/qemu_qmp.c and
+ * hv/qemu_qmp_send.c are the client of QEMU's QMP monitor and hv/qemu_dump.c
+ * has QEMU dump the guest.  All share one struct qemu_fe, which only the
+ * loop's thread touches, except where a field says otherwise.
  */
 #ifndef _QEMU_FE_H_
 #define _QEMU_FE_H_
@@ -105,10 +106,11 @@ struct qemu_fe {
 	uint64_t stop_deadline;
 };
 
-/* hv/qemu.c: process supervision. */
-void close_fd(int *fd);
-/* Records QEMU's vCPU thread ids in the VM context (once QMP is ready). */
-void qemu_find_vcpu_threads(struct qemu_fe *fe);
+/*
+ * The files call downwards only, in this order: hv/qemu.c (the loop) on top;
+ * hv/qemu_proxy.c beside hv/qemu_qmp.c (what QEMU says), over hv/qemu_dump.c,
+ * over hv/qemu_qmp_send.c (what we say).
+ */
 
 /* hv/qemu_proxy.c: the x-pci-proxy-dev connections. */
 /* Marks every connection closed and sets up its lock; 0 or -errno. */
@@ -123,8 +125,8 @@ void proxy_conns_fini(struct qemu_fe *fe);
 /* INTx of dev (any thread): asserting writes the trigger eventfd. */
 void proxy_intx(struct qemu_fe *fe, struct pci_vdev *dev, int level);
 
-/* Carries out r's action now (after its dump, if any). */
-void qemu_run_action(struct qemu_fe *fe, const struct vm_action_req *r);
+/* hv/qemu_qmp.c: QEMU's greeting, replies and events. */
+void qmp_readable(struct qemu_fe *fe);
 
 /* hv/qemu_dump.c: post-mortem dumps written by QEMU into a file of ours. */
 /* Starts r's dump; true: r's action waits until the dump ends. */
@@ -141,11 +143,14 @@ void qemu_dump_tick(struct qemu_fe *fe, uint64_t now);
 /* Lets go of a dump's file (the front end closes). */
 void qemu_dump_fini(struct qemu_fe *fe);
 
-/* hv/qemu_qmp.c: the QMP client. */
+/* hv/qemu_qmp_send.c: commands to QEMU's monitor. */
 void qmp_flush(struct qemu_fe *fe);
 void qmp_send(struct qemu_fe *fe, const char *cmd);
+/* Sends the QMP_WANT_* commands owed, once QMP is ready. */
+void qmp_send_wanted(struct qemu_fe *fe);
 /* Sends the QMP_WANT_* commands w once QMP is usable. */
 void qmp_request(struct qemu_fe *fe, unsigned int w);
-void qmp_readable(struct qemu_fe *fe);
+/* Carries out r's action now (after its dump, if any). */
+void qemu_run_action(struct qemu_fe *fe, const struct vm_action_req *r);
 
 #endif /* _QEMU_FE_H_ */

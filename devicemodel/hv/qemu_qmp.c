@@ -2,12 +2,11 @@
 /* Copyright (c) 2026 The wdt-dm authors */
 /*
  * The QEMU front end's client of QEMU's own QMP monitor (docs/design.rst
- * section 7, "qemu"), on a socketpair QEMU gets as `-mon mode=control`: the
- * handshake, the commands that carry out actions (reset -> system_reset,
- * shutdown -> system_powerdown, poweroff -> quit, pause -> stop, inject-nmi
- * -> inject-nmi, and cont), owed until QMP is ready, the replies and events of
- * a post-mortem dump (hv/qemu_dump.c), and a
- * small scanner of QEMU's JSON lines.  QMP events of QEMU are merged into our
+ * section 7, "qemu"), on a socketpair QEMU gets as `-mon mode=control`: what
+ * QEMU says, read here; what we say goes through hv/qemu_qmp_send.c.  The
+ * handshake (once QMP is ready, QEMU's vCPU threads are found by name), the
+ * replies and events of a post-mortem dump (hv/qemu_dump.c), and a small
+ * scanner of QEMU's JSON lines.  QMP events of QEMU are merged into our
  * event stream with "source": "qemu" (docs/device.rst section 3); STOP/RESUME
  * also pause/resume the VM clock, so the watchdog does not count while QEMU is
  * stopped.  QEMU's output is trusted no more than a guest's: overlong lines are
@@ -16,90 +15,23 @@
 #define pr_prefix "qemu: "
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
-#include <signal.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "dm_event.h"
+#include "dm_util.h"
 #include "log.h"
 #include "log_ratelimit.h"
 #include "qemu_fe.h"
 #include "vm_clock.h"
 
 #define QMP_EVENT_DATA_MAX 400  /* fits dm_event_post's data buffer with our fields */
-
-void qmp_flush(struct qemu_fe *fe)
-{
-	while (fe->qmp >= 0 && fe->qout_len) {
-		ssize_t n = send(fe->qmp, fe->qout, fe->qout_len, MSG_NOSIGNAL | MSG_DONTWAIT);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno != EAGAIN && errno != EWOULDBLOCK) {
-				pr_warn("QMP write: %s\n", strerror(errno));
-				close_fd(&fe->qmp);
-			}
-			return;
-		}
-		memmove(fe->qout, fe->qout + n, fe->qout_len - (size_t)n);
-		fe->qout_len -= (size_t)n;
-	}
-}
-
-void qmp_send(struct qemu_fe *fe, const char *cmd)
-{
-	int n;
-
-	if (fe->qmp < 0)
-		return;
-	n = snprintf(fe->qout + fe->qout_len, sizeof(fe->qout) - fe->qout_len,
-		     "{\"execute\": \"%s\"}\n", cmd);
-	if (n < 0 || (size_t)n >= sizeof(fe->qout) - fe->qout_len) {
-		pr_warn("QMP output full, %s dropped\n", cmd);
-		return;
-	}
-	fe->qout_len += (size_t)n;
-	pr_info("QMP -> %s\n", cmd);
-	qmp_flush(fe);
-}
-
-/* Sends what is owed once QMP is usable; quit makes the others pointless. */
-static void qmp_send_wanted(struct qemu_fe *fe)
-{
-	if (!fe->qmp_ready || !fe->qmp_want)
-		return;
-	if (fe->qmp_want & QMP_WANT_QUIT) {
-		qmp_send(fe, "quit");
-	} else {
-		if (fe->qmp_want & QMP_WANT_RESET)
-			qmp_send(fe, "system_reset");
-		if (fe->qmp_want & QMP_WANT_STOP)
-			qmp_send(fe, "stop");
-		if (fe->qmp_want & QMP_WANT_CONT)
-			qmp_send(fe, "cont");
-		if (fe->qmp_want & QMP_WANT_POWERDOWN)
-			qmp_send(fe, "system_powerdown");
-		if (fe->qmp_want & QMP_WANT_NMI)
-			qmp_send(fe, "inject-nmi");
-	}
-	fe->qmp_want = 0;
-}
-
-void qmp_request(struct qemu_fe *fe, unsigned int w)
-{
-	fe->qmp_want |= w;
-	if (fe->qmp < 0) {
-		/* No monitor left: the only thing we can still do is end QEMU. */
-		pr_warn("QMP is closed; cannot carry out the action\n");
-		if (w == QMP_WANT_QUIT && fe->pid > 0 && !fe->exited)
-			kill(fe->pid, SIGTERM);
-		return;
-	}
-	qmp_send_wanted(fe);
-}
 
 /* Length of the JSON object or array starting at p, or 0 if it does not end. */
 static size_t json_span(const char *p)
@@ -256,6 +188,43 @@ static void qmp_event(struct qemu_fe *fe, const char *line)
 	pr_info("QMP <- event %s {%s}\n", name, data);
 	dm_event_emit(name, DM_EV_JSON(data), DM_EV_STR("source", "qemu"));
 	qmp_dump_event(fe, name, p);
+}
+
+/* QEMU's thread names are "CPU <n>/TCG" or "CPU <n>/KVM": record them. */
+static void qemu_find_vcpu_threads(struct qemu_fe *fe)
+{
+	char path[320], comm[32];
+	struct dirent *de;
+	DIR *d;
+	int found = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)fe->pid);
+	d = opendir(path);
+	if (!d)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		int n, fd, cpu;
+		ssize_t len;
+
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/comm", (int)fe->pid, de->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		len = read(fd, comm, sizeof(comm) - 1);
+		close(fd);
+		if (len <= 0)
+			continue;
+		comm[len] = '\0';
+		if (sscanf(comm, "CPU %d/%n", &cpu, &n) == 1 && cpu >= 0 && cpu < VM_MAX_VCPUS) {
+			fe->ctx->vcpu_tid[cpu] = (pid_t)atoi(de->d_name);
+			found++;
+		}
+	}
+	closedir(d);
+	fe->ctx->vcpu_pid = fe->pid;
+	pr_info("QEMU pid %d: %d vCPU thread(s) found\n", (int)fe->pid, found);
 }
 
 static void qmp_line(struct qemu_fe *fe, const char *line)

@@ -3,9 +3,10 @@
 /*
  * Small helpers with one home each (core/dm_util.c; wdt-dm extension, ACRN has
  * no such header): the all-ones value of an access width, the monotonic clock
- * in ns, timespec <-> ns and ns as a one-shot itimerspec, and mutex lock/unlock
- * whose failure is logged rather than ignored.  Host-agnostic: the devices use
- * them, so the same file is built into acrn-dm (devicemodel/acrn/).
+ * in ns, timespec <-> ns and ns as a one-shot itimerspec, mutex lock/unlock
+ * whose failure is logged rather than ignored, and closing a descriptor once.
+ * Host-agnostic: the devices use them, so the same file is built into acrn-dm
+ * (devicemodel/acrn/).
  */
 #ifndef _DM_UTIL_H_
 #define _DM_UTIL_H_
@@ -33,5 +34,8 @@ struct itimerspec ns_to_itimerspec(uint64_t ns);
 #define dm_mutex_unlock(m) dm_mutex_unlock_in((m), __func__)
 void dm_mutex_lock_in(pthread_mutex_t *m, const char *caller);
 void dm_mutex_unlock_in(pthread_mutex_t *m, const char *caller);
+
+/* Closes *fd unless it is already closed (negative), and marks it closed (-1). */
+void close_fd(int *fd);
 
 #endif /* _DM_UTIL_H_ */

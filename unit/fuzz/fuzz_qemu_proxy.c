@@ -20,6 +20,7 @@
 #include "../../devicemodel/hv/qemu_proxy.c"
 #include "../../devicemodel/hv/qemu_qmp.c"
 #include "../../devicemodel/hv/qemu_dump.c"
+#include "../../devicemodel/hv/qemu_qmp_send.c"
 
 #include "../proxy_peer.h"
 #include "fuzz.h"
