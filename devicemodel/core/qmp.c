@@ -10,7 +10,7 @@
  * and forwards every event of the DM (dm_event_post) as a QMP event.  Each
  * reply and event is one JSON object followed by "\r\n", as QEMU frames them.
  * Input is hostile: it is split into JSON values by a bounded scanner, each
- * value parsed by a small recursive parser with depth and size limits, and
+ * value parsed by json_parse() (json.h) with depth and size limits, and
  * anything malformed, unknown, too deep or too large gets a QMP error.  The
  * monitor runs on its own thread; it never blocks the device model (events
  * are queued in a bounded buffer, and dropped with a count when a client does
