@@ -304,24 +304,45 @@ static void test_one_vm_reset_per_system_reset(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(sink_line, "\"reason\": \"watchdog\""));
 }
 
-static void test_json_span_skips_braces_inside_strings(void)
+/* The length of the text s holds as one JSON value, 0 if it is not one. */
+static size_t json_text_len(const char *s)
 {
-	CU_ASSERT_EQUAL(json_span("{\"a\": \"}{\\\"}\", \"b\": {}} tail"), 23);
-	CU_ASSERT_EQUAL(json_span("{\"a\": {\"b\": 1}"), 0);
-	CU_ASSERT_EQUAL(json_span("{}"), 2);
+	struct json *j = json_parse(s, strlen(s));
+	size_t n = j && j->root ? j->root->len : 0;
+
+	free(j);
+	return n;
+}
+
+static void test_json_text_skips_braces_inside_strings(void)
+{
+	CU_ASSERT_EQUAL(json_text_len("{\"a\": \"}{\\\"}\", \"b\": {}}"), 23);
+	CU_ASSERT_EQUAL(json_text_len("{\"a\": \"}{\\\"}\", \"b\": {}} tail"), 0);
+	CU_ASSERT_EQUAL(json_text_len("{\"a\": {\"b\": 1}"), 0);
+	CU_ASSERT_EQUAL(json_text_len("{}"), 2);
+}
+
+/* qmp_event_name() of the JSON value in s (none when s is NULL or no value). */
+static bool event_name(const char *s, char *n, size_t size)
+{
+	struct json *j = s ? json_parse(s, strlen(s)) : NULL;
+	bool ok = qmp_event_name(j ? j->root : NULL, n, size);
+
+	free(j);
+	return ok;
 }
 
 static void test_qmp_event_name_accepts_only_qmp_names(void)
 {
 	char n[8];
 
-	CU_ASSERT_TRUE(qmp_event_name("\"RESET\"", n, sizeof(n)));
+	CU_ASSERT_TRUE(event_name("\"RESET\"", n, sizeof(n)));
 	CU_ASSERT_STRING_EQUAL(n, "RESET");
-	CU_ASSERT_FALSE(qmp_event_name("\"reset\"", n, sizeof(n)));
-	CU_ASSERT_FALSE(qmp_event_name("\"TOO_LONG_NAME\"", n, sizeof(n)));
-	CU_ASSERT_FALSE(qmp_event_name("\"A\\\"B\"", n, sizeof(n)));
-	CU_ASSERT_FALSE(qmp_event_name("RESET", n, sizeof(n)));
-	CU_ASSERT_FALSE(qmp_event_name(NULL, n, sizeof(n)));
+	CU_ASSERT_FALSE(event_name("\"reset\"", n, sizeof(n)));
+	CU_ASSERT_FALSE(event_name("\"TOO_LONG_NAME\"", n, sizeof(n)));
+	CU_ASSERT_FALSE(event_name("\"A\\\"B\"", n, sizeof(n)));
+	CU_ASSERT_FALSE(event_name("RESET", n, sizeof(n)));
+	CU_ASSERT_FALSE(event_name(NULL, n, sizeof(n)));
 }
 
 static void test_qmp_stop_and_resume_pause_the_vm_clock_and_are_merged(void)
@@ -691,7 +712,7 @@ UNIT_SUITE(qemu, suite_init, suite_cleanup,
 	   UNIT_TEST(test_received_fds_are_never_kept),
 	   UNIT_TEST(test_intx_assert_writes_the_irqfd),
 	   UNIT_TEST(test_one_vm_reset_per_system_reset),
-	   UNIT_TEST(test_json_span_skips_braces_inside_strings),
+	   UNIT_TEST(test_json_text_skips_braces_inside_strings),
 	   UNIT_TEST(test_qmp_event_name_accepts_only_qmp_names),
 	   UNIT_TEST(test_qmp_stop_and_resume_pause_the_vm_clock_and_are_merged),
 	   UNIT_TEST(test_actions_wait_for_qmp_then_become_commands),

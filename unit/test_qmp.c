@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Copyright (c) 2026 The wdt-dm authors */
 /*
- * Unit tests of the QMP monitor's protocol (hv/qmp.c) through qmp_feed(): the
+ * Unit tests of the QMP monitor's protocol (core/qmp.c) through qmp_feed(): the
  * greeting and capabilities negotiation, QEMU's reply and error shapes, the
  * "id" echo, watchdog-set-action reaching the reboot API, and hostile input
  * (malformed, non-object, oversized, deeply nested) answered with errors; QEMU's

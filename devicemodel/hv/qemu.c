@@ -111,7 +111,7 @@ static void actions_readable(struct qemu_fe *fe)
 	}
 }
 
-/* wdt-dm's QMP monitor (hv/qmp.c): QEMU owns these, so they go to QEMU's monitor. */
+/* wdt-dm's QMP monitor (core/qmp.c): QEMU owns these, so they go to QEMU's monitor. */
 static int qemu_monitor_vm(void *arg, enum qmp_vm_op op)
 {
 	static const unsigned int want[] = {

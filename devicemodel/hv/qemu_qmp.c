@@ -5,8 +5,8 @@
  * section 7, "qemu"), on a socketpair QEMU gets as `-mon mode=control`: what
  * QEMU says, read here; what we say goes through hv/qemu_qmp_send.c.  The
  * handshake (once QMP is ready, QEMU's vCPU threads are found by name), the
- * replies and events of a post-mortem dump (hv/qemu_dump.c), and a small
- * scanner of QEMU's JSON lines.  QMP events of QEMU are merged into our
+ * replies and events of a post-mortem dump (hv/qemu_dump.c), each line parsed
+ * by json.h.  QMP events of QEMU are merged into our
  * event stream with "source": "qemu" (docs/device.rst section 3); STOP/RESUME
  * also pause/resume the VM clock, so the watchdog does not count while QEMU is
  * stopped.  QEMU's output is trusted no more than a guest's: overlong lines are
@@ -26,6 +26,7 @@
 
 #include "dm_event.h"
 #include "dm_util.h"
+#include "json.h"
 #include "log.h"
 #include "log_ratelimit.h"
 #include "qemu_fe.h"
@@ -33,121 +34,57 @@
 
 #define QMP_EVENT_DATA_MAX 400  /* fits dm_event_post's data buffer with our fields */
 
-/* Length of the JSON object or array starting at p, or 0 if it does not end. */
-static size_t json_span(const char *p)
+/* Copies an event name ([A-Z0-9_]) into out (size n); false if v is not one. */
+static bool qmp_event_name(const struct json_val *v, char *out, size_t n)
 {
-	int depth = 0;
-	bool in_str = false;
+	size_t len = v && v->t == J_STR ? strlen(v->str) : 0;
 
-	for (const char *q = p; *q; q++) {
-		if (in_str) {
-			if (*q == '\\' && q[1])
-				q++;
-			else if (*q == '"')
-				in_str = false;
-			continue;
-		}
-		if (*q == '"')
-			in_str = true;
-		else if (*q == '{' || *q == '[')
-			depth++;
-		else if ((*q == '}' || *q == ']') && --depth == 0)
-			return (size_t)(q - p) + 1;
-	}
-	return 0;
+	if (!len || len >= n || strspn(v->str, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != len)
+		return false;
+	memcpy(out, v->str, len + 1);
+	return true;
 }
 
 /*
- * Value after the first "key": at or after start, or NULL.  Good enough for
- * QEMU's own output, whose top-level keys come before any nested string.
+ * Copies the string v into out (size n), printable ASCII only (the rest
+ * becomes '?'), truncating.  False if v is not a string.
  */
-static const char *json_value(const char *start, const char *key)
-{
-	char pat[40];
-	const char *p;
-
-	snprintf(pat, sizeof(pat), "\"%s\"", key);
-	p = strstr(start, pat);
-	if (!p)
-		return NULL;
-	p += strlen(pat);
-	while (*p == ' ')
-		p++;
-	if (*p != ':')
-		return NULL;
-	p++;
-	while (*p == ' ')
-		p++;
-	return p;
-}
-
-/* Copies an event name ([A-Z0-9_], quoted at p) into out; false if not one. */
-static bool qmp_event_name(const char *p, char *out, size_t n)
+static bool qmp_string(const struct json_val *v, char *out, size_t n)
 {
 	size_t i = 0;
 
-	if (!p || *p++ != '"')
+	if (!v || v->t != J_STR || n == 0)
 		return false;
-	while (*p && *p != '"') {
-		if (i + 1 >= n || !(isupper((unsigned char)*p) || isdigit((unsigned char)*p) ||
-				     *p == '_'))
-			return false;
-		out[i++] = *p++;
-	}
+	for (const char *p = v->str; *p && i + 1 < n; p++)
+		out[i++] = isprint((unsigned char)*p) ? *p : '?';
 	out[i] = '\0';
-	return *p == '"' && i > 0;
-}
-
-/*
- * Copies the JSON string at p (quoted) into out (size n), printable ASCII only
- * and without escapes (a backslash and what follows become '?'), truncating.
- * False if p is not a string.
- */
-static bool json_string(const char *p, char *out, size_t n)
-{
-	size_t i = 0;
-
-	if (!p || *p++ != '"' || n == 0)
-		return false;
-	for (; *p && *p != '"'; p++) {
-		char c = *p;
-
-		if (c == '\\') {
-			c = '?';
-			if (p[1])
-				p++;
-		}
-		if (i + 1 < n)
-			out[i++] = isprint((unsigned char)c) ? c : '?';
-	}
-	out[i] = '\0';
-	return *p == '"';
+	return true;
 }
 
 /* DUMP_COMPLETED and RESUME for a running dump (data: the event's "data" value). */
-static void qmp_dump_event(struct qemu_fe *fe, const char *name, const char *data)
+static void qmp_dump_event(struct qemu_fe *fe, const char *name, const struct json_val *data)
 {
 	char err[VM_DUMP_WHY_MAX];
-	const char *e = data && *data == '{' ? json_value(data, "error") : NULL;
+	bool why = qmp_string(json_member(data, "error"), err, sizeof(err));
 
 	if (!strcmp(name, "DUMP_COMPLETED"))
-		qemu_dump_completed(fe, json_string(e, err, sizeof(err)) ? err : NULL);
+		qemu_dump_completed(fe, why ? err : NULL);
 	else if (!strcmp(name, "RESUME"))
 		qemu_dump_resumed(fe);
 }
 
 /* A reply whose "id" is one of the dump's; true if it was. */
-static bool qmp_dump_reply(struct qemu_fe *fe, const char *line)
+static bool qmp_dump_reply(struct qemu_fe *fe, const struct json_val *msg)
 {
 	char id[32], desc[VM_DUMP_WHY_MAX];
-	const char *e;
+	const struct json_val *e;
 
-	if (!json_string(json_value(line, "id"), id, sizeof(id)) ||
+	if (!qmp_string(json_member(msg, "id"), id, sizeof(id)) ||
 	    (strcmp(id, QEMU_DUMP_ID_GETFD) && strcmp(id, QEMU_DUMP_ID_DUMP)))
 		return false;
-	e = json_value(line, "error");
+	e = json_member(msg, "error");
 	if (e) {
-		if (!json_string(json_value(e, "desc"), desc, sizeof(desc)))
+		if (!qmp_string(json_member(e, "desc"), desc, sizeof(desc)))
 			snprintf(desc, sizeof(desc), "QEMU refused %s", id);
 		qemu_dump_reply(fe, desc);
 	}
@@ -159,25 +96,23 @@ static bool qmp_dump_reply(struct qemu_fe *fe, const char *line)
  * "source": "qemu".  Data that does not look like one printable JSON object
  * of modest size is left out rather than trusted.
  */
-static void qmp_event(struct qemu_fe *fe, const char *line)
+static void qmp_event(struct qemu_fe *fe, const struct json_val *msg)
 {
-	const char *p = json_value(line, "event");
+	const struct json_val *d = json_member(msg, "data");
 	char name[33], data[QMP_EVENT_DATA_MAX + 1] = "";
-	size_t span;
 
-	if (!qmp_event_name(p, name, sizeof(name))) {
+	if (!qmp_event_name(json_member(msg, "event"), name, sizeof(name))) {
 		pr_warn_rl("QMP: unreadable event line\n");
 		return;
 	}
-	p = json_value(p, "data");
-	if (p && *p == '{' && (span = json_span(p)) >= 2 && span - 2 <= QMP_EVENT_DATA_MAX) {
+	if (d && d->t == J_OBJ && d->len - 2 <= QMP_EVENT_DATA_MAX) {
 		bool ok = true;
 
-		for (size_t i = 1; i + 1 < span; i++)
-			ok &= isprint((unsigned char)p[i]) != 0;
+		for (size_t i = 1; i + 1 < d->len; i++)
+			ok &= isprint((unsigned char)d->src[i]) != 0;
 		if (ok) {
-			memcpy(data, p + 1, span - 2);
-			data[span - 2] = '\0';
+			memcpy(data, d->src + 1, d->len - 2);
+			data[d->len - 2] = '\0';
 		}
 	}
 	/* QEMU's own STOP/RESUME are forwarded below, with its data: only the clock here */
@@ -187,7 +122,7 @@ static void qmp_event(struct qemu_fe *fe, const char *line)
 		vm_clock_resume();
 	pr_info("QMP <- event %s {%s}\n", name, data);
 	dm_event_emit(name, DM_EV_JSON(data), DM_EV_STR("source", "qemu"));
-	qmp_dump_event(fe, name, p);
+	qmp_dump_event(fe, name, d);
 }
 
 /* QEMU's thread names are "CPU <n>/TCG" or "CPU <n>/KVM": record them. */
@@ -229,21 +164,25 @@ static void qemu_find_vcpu_threads(struct qemu_fe *fe)
 
 static void qmp_line(struct qemu_fe *fe, const char *line)
 {
-	if (!fe->qmp_greeted && json_value(line, "QMP")) {
+	struct json *j = json_parse(line, strlen(line));
+	const struct json_val *msg = j ? j->root : NULL;
+
+	if (!fe->qmp_greeted && json_member(msg, "QMP")) {
 		fe->qmp_greeted = true;
 		qmp_send(fe, "qmp_capabilities");
-	} else if (json_value(line, "event")) {
-		qmp_event(fe, line);
-	} else if (qmp_dump_reply(fe, line)) {
+	} else if (json_member(msg, "event")) {
+		qmp_event(fe, msg);
+	} else if (qmp_dump_reply(fe, msg)) {
 		/* a reply to the dump's commands */
-	} else if (json_value(line, "error")) {
+	} else if (json_member(msg, "error")) {
 		pr_warn_rl("QMP error reply: %.200s\n", line);
-	} else if (!fe->qmp_ready && json_value(line, "return")) {
+	} else if (!fe->qmp_ready && json_member(msg, "return")) {
 		fe->qmp_ready = true;
 		pr_info("QMP ready\n");
 		qemu_find_vcpu_threads(fe);
 		qmp_send_wanted(fe);
 	}
+	free(j);
 }
 
 void qmp_readable(struct qemu_fe *fe)

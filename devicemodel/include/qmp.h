@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Copyright (c) 2026 The wdt-dm authors */
 /*
- * The QMP monitor (hv/qmp.c): QEMU's machine protocol on a unix socket for
+ * The QMP monitor (core/qmp.c): QEMU's machine protocol on a unix socket for
  * every front end.  The monitor runs on its own thread and never blocks the
  * device model; commands that act on the VM go through the front end's
  * qmp_vm_ops (under the front end's own lock), events of dm_event_post() are

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Copyright (c) 2026 The wdt-dm authors */
 /*
- * libFuzzer harness (issue 15): the QMP monitor's input (hv/qmp.c) as a client
+ * libFuzzer harness (issue 15): the QMP monitor's input (core/qmp.c) as a client
  * would send it, fed to qmp_feed() on a VM with a wdt-i6300esb at slot 5.  The
  * input is the raw byte stream.  Checks besides "no crash, no leak, no UB":
  * the output starts with the greeting and is a sequence of "\r\n"-terminated

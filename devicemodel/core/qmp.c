@@ -10,7 +10,7 @@
  * and forwards every event of the DM (dm_event_post) as a QMP event.  Each
  * reply and event is one JSON object followed by "\r\n", as QEMU frames them.
  * Input is hostile: it is split into JSON values by a bounded scanner, each
- * value parsed by a small recursive parser with depth and size limits, and
+ * value parsed by json_parse() (json.h) with depth and size limits, and
  * anything malformed, unknown, too deep or too large gets a QMP error.  The
  * monitor runs on its own thread; it never blocks the device model (events
  * are queued in a bounded buffer, and dropped with a count when a client does
@@ -35,7 +35,7 @@
 #include "dm_event.h"
 #include "dm_reset.h"
 #include "dm_util.h"
-#include "hexdigit.h"
+#include "json.h"
 #include "log.h"
 #include "log_ratelimit.h"
 #include "qmp.h"
@@ -44,256 +44,7 @@
 
 #define QMP_MSG_MAX (64U << 10)   /* one request */
 #define QMP_OUT_MAX (1U << 20)    /* queued replies and events per client */
-#define QMP_DEPTH_MAX 32
-#define QMP_NODES_MAX 512
 #define QMP_RECHECKS 16           /* early parses of one unfinished value at line ends */
-
-/* ---- a small JSON parser (QEMU's dialect: '...' strings are accepted too) ---- */
-
-enum jtype { J_NULL, J_BOOL, J_NUM, J_STR, J_ARR, J_OBJ };
-
-struct jval {
-	enum jtype t;
-	bool b;
-	const char *num; /* J_NUM: the digits as written */
-	size_t numlen;
-	char *str;       /* J_STR: decoded, NUL-terminated */
-	char *key;       /* member name inside an object */
-	struct jval *kid, *next;
-};
-
-struct jparse {
-	const char *p, *end;
-	struct jval nodes[QMP_NODES_MAX];
-	int nnodes;
-	char *strbuf; /* decoded strings, as large as the input */
-	size_t strused;
-	const char *err;
-};
-
-static struct jval *jnew(struct jparse *j, enum jtype t)
-{
-	struct jval *v;
-
-	if (j->nnodes == QMP_NODES_MAX) {
-		j->err = "too many JSON values";
-		return NULL;
-	}
-	v = &j->nodes[j->nnodes++];
-	memset(v, 0, sizeof(*v));
-	v->t = t;
-	return v;
-}
-
-static void jskip(struct jparse *j)
-{
-	while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\r' || *j->p == '\n'))
-		j->p++;
-}
-
-/* \uXXXX as UTF-8 (surrogates and NUL are refused). */
-static int jescape_u(struct jparse *j, char *out, size_t *o)
-{
-	unsigned int cp = 0;
-
-	for (int i = 0; i < 4; i++) {
-		int h = j->p + i < j->end ? hex_digit_value(j->p[i]) : -1;
-
-		if (h < 0)
-			return -1;
-		cp = cp << 4 | (unsigned int)h;
-	}
-	j->p += 4;
-	if (cp == 0 || (cp >= 0xd800 && cp <= 0xdfff))
-		return -1;
-	if (cp < 0x80) {
-		out[(*o)++] = (char)cp;
-	} else if (cp < 0x800) {
-		out[(*o)++] = (char)(0xc0 | cp >> 6);
-		out[(*o)++] = (char)(0x80 | (cp & 0x3f));
-	} else {
-		out[(*o)++] = (char)(0xe0 | cp >> 12);
-		out[(*o)++] = (char)(0x80 | (cp >> 6 & 0x3f));
-		out[(*o)++] = (char)(0x80 | (cp & 0x3f));
-	}
-	return 0;
-}
-
-static char *jstring(struct jparse *j)
-{
-	char quote = *j->p++, *out = j->strbuf + j->strused;
-	size_t o = 0;
-
-	while (j->p < j->end && *j->p != quote) {
-		char c = *j->p++;
-
-		if ((unsigned char)c < 0x20)
-			return j->err = "control character in string", NULL;
-		if (c != '\\') {
-			out[o++] = c;
-			continue;
-		}
-		if (j->p == j->end)
-			break;
-		c = *j->p++;
-		switch (c) {
-		case 'n': out[o++] = '\n'; break;
-		case 't': out[o++] = '\t'; break;
-		case 'r': out[o++] = '\r'; break;
-		case 'b': out[o++] = '\b'; break;
-		case 'f': out[o++] = '\f'; break;
-		case '"': case '\'': case '\\': case '/': out[o++] = c; break;
-		case 'u':
-			if (jescape_u(j, out, &o))
-				return j->err = "bad \\u escape", NULL;
-			break;
-		default:
-			return j->err = "bad escape", NULL;
-		}
-	}
-	if (j->p == j->end)
-		return j->err = "unterminated string", NULL;
-	j->p++;
-	out[o] = '\0';
-	j->strused += o + 1;
-	return out;
-}
-
-static struct jval *jvalue(struct jparse *j, int depth);
-
-static struct jval *jcontainer(struct jparse *j, int depth, bool obj)
-{
-	struct jval *v = jnew(j, obj ? J_OBJ : J_ARR), **tail;
-	char close = obj ? '}' : ']';
-
-	if (!v)
-		return NULL;
-	if (depth >= QMP_DEPTH_MAX)
-		return j->err = "JSON nested too deeply", NULL;
-	tail = &v->kid;
-	j->p++;
-	jskip(j);
-	if (j->p < j->end && *j->p == close)
-		return j->p++, v;
-	for (;;) {
-		char *key = NULL;
-		struct jval *m;
-
-		jskip(j);
-		if (obj) {
-			if (j->p >= j->end || (*j->p != '"' && *j->p != '\''))
-				return j->err = "expected a member name", NULL;
-			key = jstring(j);
-			jskip(j);
-			if (!key || j->p >= j->end || *j->p++ != ':')
-				return j->err = j->err ? j->err : "expected ':'", NULL;
-		}
-		m = jvalue(j, depth + 1);
-		if (!m)
-			return NULL;
-		m->key = key;
-		*tail = m;
-		tail = &m->next;
-		jskip(j);
-		if (j->p < j->end && *j->p == ',') {
-			j->p++;
-			continue;
-		}
-		if (j->p < j->end && *j->p == close)
-			return j->p++, v;
-		return j->err = "expected ',' or a closing bracket", NULL;
-	}
-}
-
-static bool jword(struct jparse *j, const char *w)
-{
-	size_t n = strlen(w);
-
-	if ((size_t)(j->end - j->p) < n || strncmp(j->p, w, n))
-		return false;
-	j->p += n;
-	return true;
-}
-
-static struct jval *jnumber(struct jparse *j)
-{
-	const char *s = j->p;
-	struct jval *v;
-
-	if (j->p < j->end && *j->p == '-')
-		j->p++;
-	while (j->p < j->end && ((*j->p >= '0' && *j->p <= '9') || *j->p == '.' || *j->p == 'e' ||
-				 *j->p == 'E' || *j->p == '+' || *j->p == '-'))
-		j->p++;
-	if (j->p == s || (j->p - s == 1 && *s == '-'))
-		return j->err = "invalid token", NULL;
-	v = jnew(j, J_NUM);
-	if (v) {
-		v->num = s;
-		v->numlen = (size_t)(j->p - s);
-	}
-	return v;
-}
-
-static struct jval *jvalue(struct jparse *j, int depth)
-{
-	struct jval *v;
-
-	jskip(j);
-	if (j->p >= j->end)
-		return j->err = "unexpected end of input", NULL;
-	switch (*j->p) {
-	case '{':
-		return jcontainer(j, depth, true);
-	case '[':
-		return jcontainer(j, depth, false);
-	case '"':
-	case '\'':
-		v = jnew(j, J_STR);
-		if (v && !(v->str = jstring(j)))
-			return NULL;
-		return v;
-	default:
-		break;
-	}
-	if (jword(j, "true") || jword(j, "false")) {
-		v = jnew(j, J_BOOL);
-		if (v)
-			v->b = j->p[-1] == 'e' && j->p[-2] == 'u';
-		return v;
-	}
-	if (jword(j, "null"))
-		return jnew(j, J_NULL);
-	return jnumber(j);
-}
-
-/* Parses [s, s + n) as one JSON value; NULL with j->err on failure. */
-static struct jval *jparse(struct jparse *j, const char *s, size_t n)
-{
-	struct jval *v;
-
-	j->nnodes = 0;
-	j->strused = 0;
-	j->err = NULL;
-	j->p = s;
-	j->end = s + n;
-	j->strbuf = malloc(n + 1);
-	if (!j->strbuf)
-		return j->err = "out of memory", NULL;
-	v = jvalue(j, 0);
-	jskip(j);
-	if (v && j->p != j->end)
-		return j->err = "trailing characters", NULL;
-	return v;
-}
-
-static struct jval *jmember(const struct jval *obj, const char *key)
-{
-	for (struct jval *m = obj && obj->t == J_OBJ ? obj->kid : NULL; m; m = m->next)
-		if (!strcmp(m->key, key))
-			return m;
-	return NULL;
-}
 
 /* ---- output ---- */
 
@@ -355,7 +106,7 @@ static void buf_jstr(struct qmp_buf *b, const char *s)
 }
 
 /* Re-serialises v as standard JSON (for the "id" echo). */
-static void buf_jval(struct qmp_buf *b, const struct jval *v)
+static void buf_jval(struct qmp_buf *b, const struct json_val *v)
 {
 	switch (v->t) {
 	case J_NULL:
@@ -365,7 +116,7 @@ static void buf_jval(struct qmp_buf *b, const struct jval *v)
 		buf_add(b, v->b ? "true" : "false", v->b ? 4 : 5);
 		break;
 	case J_NUM:
-		buf_add(b, v->num, v->numlen);
+		buf_add(b, v->src, v->len);
 		break;
 	case J_STR:
 		buf_jstr(b, v->str);
@@ -373,7 +124,7 @@ static void buf_jval(struct qmp_buf *b, const struct jval *v)
 	case J_ARR:
 	case J_OBJ:
 		buf_add(b, v->t == J_OBJ ? "{" : "[", 1);
-		for (const struct jval *m = v->kid; m; m = m->next) {
+		for (const struct json_val *m = v->kid; m; m = m->next) {
 			if (v->t == J_OBJ) {
 				buf_jstr(b, m->key);
 				buf_add(b, ": ", 2);
@@ -486,7 +237,7 @@ static int qmp_vm(enum qmp_vm_op op)
 /* ---- commands ---- */
 
 struct qmp_req {
-	const struct jval *id, *args;
+	const struct json_val *id, *args;
 	struct qmp_buf *out;
 };
 
@@ -556,7 +307,7 @@ static void cmd_vm(struct qmp_req *r, enum qmp_vm_op op)
 }
 
 /* QEMU's WatchdogAction values, all of them. */
-static int watchdog_action(struct qmp_req *r, const struct jval *v, enum dm_wdt_action *a)
+static int watchdog_action(struct qmp_req *r, const struct json_val *v, enum dm_wdt_action *a)
 {
 	if (!v || v->t != J_STR) {
 		reply_error(r, "GenericError", "Parameter 'action' is missing or not a string");
@@ -569,7 +320,7 @@ static int watchdog_action(struct qmp_req *r, const struct jval *v, enum dm_wdt_
 	return -EINVAL;
 }
 
-static void set_watchdog_action(struct qmp_req *r, const struct jval *v)
+static void set_watchdog_action(struct qmp_req *r, const struct json_val *v)
 {
 	enum dm_wdt_action a;
 
@@ -587,7 +338,7 @@ static void cmd_set_action(struct qmp_req *r)
 {
 	static const char *const known[] = {"reboot", "shutdown", "panic", "watchdog"};
 
-	for (const struct jval *m = r->args ? r->args->kid : NULL; m; m = m->next) {
+	for (const struct json_val *m = r->args ? r->args->kid : NULL; m; m = m->next) {
 		bool ok = false;
 
 		for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
@@ -597,8 +348,8 @@ static void cmd_set_action(struct qmp_req *r)
 			return;
 		}
 	}
-	if (jmember(r->args, "watchdog"))
-		set_watchdog_action(r, jmember(r->args, "watchdog"));
+	if (json_member(r->args, "watchdog"))
+		set_watchdog_action(r, json_member(r->args, "watchdog"));
 	else
 		reply_return(r, "{}");
 }
@@ -644,7 +395,7 @@ static void qmp_execute(struct qmp_client *c, struct qmp_req *r, const char *cmd
 	else if (!strcmp(cmd, "quit"))
 		cmd_vm(r, QMP_VM_QUIT);
 	else if (!strcmp(cmd, "watchdog-set-action"))
-		set_watchdog_action(r, jmember(r->args, "action"));
+		set_watchdog_action(r, json_member(r->args, "action"));
 	else if (!strcmp(cmd, "set-action"))
 		cmd_set_action(r);
 	else if (!strcmp(cmd, "x-query-watchdogs"))
@@ -656,25 +407,22 @@ static void qmp_execute(struct qmp_client *c, struct qmp_req *r, const char *cmd
 /* One complete JSON value from the client. */
 static void qmp_message(struct qmp_client *c, const char *msg, size_t n, struct qmp_buf *out)
 {
-	struct jparse *j = malloc(sizeof(*j));
+	struct json *j = json_parse(msg, n);
 	struct qmp_req r = {.out = out};
-	const struct jval *v, *ex;
+	const struct json_val *v = j ? j->root : NULL, *ex;
 
 	if (!j) {
 		reply_error(&r, "GenericError", "out of memory");
-		return;
-	}
-	v = jparse(j, msg, n);
-	if (!v) {
+	} else if (!v) {
 		reply_error(&r, "GenericError", "JSON parse error, %s", j->err);
 	} else if (v->t != J_OBJ) {
 		reply_error(&r, "GenericError", "QMP input must be a JSON object");
 	} else {
-		r.id = jmember(v, "id");
-		r.args = jmember(v, "arguments");
-		ex = jmember(v, "execute");
+		r.id = json_member(v, "id");
+		r.args = json_member(v, "arguments");
+		ex = json_member(v, "execute");
 		if (!ex)
-			ex = jmember(v, "exec-oob");
+			ex = json_member(v, "exec-oob");
 		if (!ex || ex->t != J_STR)
 			reply_error(&r, "GenericError",
 				    "QMP input member 'execute' must be a string");
@@ -684,7 +432,6 @@ static void qmp_message(struct qmp_client *c, const char *msg, size_t n, struct 
 		else
 			qmp_execute(c, &r, ex->str);
 	}
-	free(j->strbuf);
 	free(j);
 }
 
@@ -699,7 +446,7 @@ static void scan_overflow(struct qmp_client *c, struct qmp_buf *out)
 		return;
 	c->overflow = true;
 	reply_error(&r, "GenericError", "JSON message too large (limit %u bytes, depth %d)",
-		    QMP_MSG_MAX, QMP_DEPTH_MAX * 4);
+		    QMP_MSG_MAX, JSON_DEPTH_MAX * 4);
 }
 
 static void scan_store(struct qmp_client *c, char ch, struct qmp_buf *out)
@@ -724,13 +471,9 @@ static void scan_done(struct qmp_client *c, struct qmp_buf *out)
 /* Whether the value gathered so far is already malformed (not just unfinished). */
 static bool scan_malformed(struct qmp_client *c)
 {
-	struct jparse *j = malloc(sizeof(*j));
-	bool bad;
+	struct json *j = json_parse(c->in, c->inlen);
+	bool bad = j && !j->root && j->p < j->end;
 
-	if (!j)
-		return false;
-	bad = !jparse(j, c->in, c->inlen) && j->p < j->end;
-	free(j->strbuf);
 	free(j);
 	return bad;
 }
@@ -769,7 +512,7 @@ static void scan_byte(struct qmp_client *c, char ch, struct qmp_buf *out)
 	if (ch == '"' || ch == '\'') {
 		c->quote = ch;
 	} else if (ch == '{' || ch == '[') {
-		if (c->depth < QMP_DEPTH_MAX * 4)
+		if (c->depth < JSON_DEPTH_MAX * 4)
 			c->depth++;
 		else
 			scan_overflow(c, out);
